@@ -1,0 +1,1 @@
+"""filing_registry."""
