@@ -1,0 +1,1 @@
+"""Fixtures that run a real S3 server (SeaweedFS ``weed mini``) for the integration tests."""
