@@ -1,0 +1,78 @@
+"""Reference numbers (čísla jednací): one gapless sequence per office and calendar year.
+
+The year is the calendar year in Europe/Prague of the filing's received time. The number is
+taken by incrementing the counter row inside the transaction that writes the journal entry: the
+row stays locked until that transaction ends (PostgreSQL row lock; SQLite's database write lock),
+so two registrations never see the same number, and a registration that rolls back gives its
+number back. Nothing is ever renumbered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from filing_registry.errors import BadReferencePattern
+from filing_registry.models import ReferenceCounter
+
+PRAGUE = ZoneInfo("Europe/Prague")
+DEFAULT_PATTERN = "{office}/{seq:05d}/{year}"
+
+
+def filing_year(received_at: datetime, tz: ZoneInfo = PRAGUE) -> int:
+    """The calendar year (in ``tz``) that a filing received at ``received_at`` belongs to."""
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    return received_at.astimezone(tz).year
+
+
+def format_reference(pattern: str, office: str, seq: int, year: int) -> str:
+    try:
+        return pattern.format(office=office, seq=seq, year=year)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise BadReferencePattern(
+            f"The reference number pattern {pattern!r} is invalid ({exc}); it may use "
+            "{office}, {seq} (e.g. {seq:05d}) and {year}."
+        ) from exc
+
+
+def check_pattern(pattern: str) -> None:
+    """Refuse a pattern that could make two numbers equal (it must use {seq} and {year})."""
+    if "{seq" not in pattern or "{year" not in pattern:
+        raise BadReferencePattern(
+            f"The reference number pattern {pattern!r} must contain {{seq}} and {{year}}, "
+            "or two filings could get the same number."
+        )
+    format_reference(pattern, "X", 1, 2000)
+
+
+def next_number(session: Session, office: str, year: int) -> int:
+    """Take the next number of ``office``/``year`` in the session's transaction."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        ins(ReferenceCounter)
+        .values(office=office, year=year, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["office", "year"])
+    )
+    seq = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.office == office, ReferenceCounter.year == year)
+        .values(last_seq=ReferenceCounter.last_seq + 1)
+        .returning(ReferenceCounter.last_seq)
+    ).scalar_one()
+    return int(seq)
+
+
+def last_number(session: Session, office: str, year: int) -> int:
+    value = session.execute(
+        select(ReferenceCounter.last_seq).where(
+            ReferenceCounter.office == office, ReferenceCounter.year == year
+        )
+    ).scalar_one_or_none()
+    return int(value or 0)
