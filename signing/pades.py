@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from io import BytesIO
+from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
@@ -60,21 +61,17 @@ def _level(sig: EmbeddedPdfSignature, timestamped: bool) -> str:
     return "B-LT" if has_dss else "B-T"
 
 
-def _modifications(
-    status: PdfSignatureStatus | None, sig: EmbeddedPdfSignature
-) -> tuple[str, bool]:
-    """(``none|permitted|illegal``, covers the whole document)."""
-    coverage = status.coverage if status is not None else sig.coverage
+def _modifications(integrity: dict[str, Any]) -> tuple[str, bool]:
+    """(``none|permitted|illegal``, covers the whole document) from pyHanko's integrity info."""
+    coverage = integrity.get("coverage")
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return "none", True
     if coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         return "illegal", False
-    diff = status.diff_result if status is not None else sig.diff_result
-    level = getattr(diff, "modification_level", ModificationLevel.OTHER)
-    docmdp_ok = status.docmdp_ok if status is not None else None
+    level = getattr(integrity.get("diff_result"), "modification_level", ModificationLevel.OTHER)
     if level == ModificationLevel.NONE:
         return "none", True
-    if level in _PERMITTED and docmdp_ok is not False:
+    if level in _PERMITTED and integrity.get("docmdp_ok") is not False:
         # DSS data and document timestamps do not change what was signed
         return "permitted", level == ModificationLevel.LTA_UPDATES
     return "illegal", False
@@ -121,16 +118,10 @@ async def _verify_one(
         best = res.best_signature_time
     else:
         res = await ades_basic_validation(
-            sig.signed_data,
-            spec,
-            timing_info=timing,
-            raw_digest=sig.compute_digest(),
-            extra_status_kwargs=sig.summarise_integrity_info(),
-            status_cls=PdfSignatureStatus,
+            sig.signed_data, spec, timing_info=timing, raw_digest=sig.compute_digest()
         )
         best = at
-    status = res.api_status if isinstance(res.api_status, PdfSignatureStatus) else None
-    modifications, covers = _modifications(status, sig)
+    modifications, covers = _modifications(sig.summarise_integrity_info())
     override = None
     if modifications == "illegal":
         override = (
