@@ -77,6 +77,17 @@ def _modifications(integrity: dict[str, Any]) -> tuple[str, bool]:
     return "illegal", False
 
 
+def _unsigned_tail(sig: EmbeddedPdfSignature, data: bytes) -> bool:
+    """Bytes other than whitespace after the last signed byte of the file.
+
+    pyHanko calls such a file entirely covered; a recovering PDF reader may still pick up
+    objects from the tail, so we do not.
+    """
+    br = sig.sig_object["/ByteRange"]
+    end = int(br[2]) + int(br[3])
+    return end < len(data) and bool(data[end:].strip())
+
+
 def _with_dss(spec: SignatureValidationSpec, sig: EmbeddedPdfSignature) -> SignatureValidationSpec:
     """Add the certificates, CRLs and OCSP responses of the PDF's DSS to the local knowledge."""
     try:
@@ -97,7 +108,7 @@ def _with_dss(spec: SignatureValidationSpec, sig: EmbeddedPdfSignature) -> Signa
 
 
 async def _verify_one(
-    sig: EmbeddedPdfSignature, trust: TrustContext, at: datetime, explicit: bool
+    sig: EmbeddedPdfSignature, data: bytes, trust: TrustContext, at: datetime, explicit: bool
 ) -> SignatureReport:
     spec = _with_dss(signature_spec(trust), sig)
     timing = _common.timing(at, explicit)
@@ -122,6 +133,8 @@ async def _verify_one(
         )
         best = at
     modifications, covers = _modifications(sig.summarise_integrity_info())
+    if covers and _unsigned_tail(sig, data):
+        modifications, covers = "illegal", False
     override = None
     if modifications == "illegal":
         override = (
@@ -160,7 +173,7 @@ async def verify_pdf(
     reports = []
     for sig in sigs:
         try:
-            reports.append(await _verify_one(sig, trust, at, explicit_time))
+            reports.append(await _verify_one(sig, data, trust, at, explicit_time))
         except Exception as exc:  # noqa: BLE001
             reports.append(
                 _common.not_verifiable("PAdES", f"The signature cannot be processed: {exc}.")

@@ -186,7 +186,7 @@ def sample_pdf(text: str = "Zadost o vydani rozhodnuti") -> bytes:
     from reportlab.pdfgen import canvas
 
     buf = BytesIO()
-    c = canvas.Canvas(buf, invariant=1)
+    c = canvas.Canvas(buf, invariant=1, pageCompression=0)
     c.drawString(72, 720, text)
     c.showPage()
     c.save()
