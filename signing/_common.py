@@ -122,8 +122,8 @@ def build(
     if failure_msg and indication != TOTAL_PASSED:
         reasons.append(failure_msg.strip().splitlines()[0])
     qualification_result = getattr(status, "qualification_result", None)
-    qualification, why = classify(indication, qualification_result, cert)
-    reasons.extend(why)
+    qualification, class_reasons = classify(indication, qualification_result, cert)
+    reasons.extend(class_reasons)
     reported = getattr(status, "signer_reported_dt", None)
     signing_time = best_time if timestamped else reported
     return SignatureReport(

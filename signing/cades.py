@@ -13,7 +13,11 @@ from datetime import datetime
 from asn1crypto import cms
 from pyhanko.sign.general import extract_certificate_info
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.ades import ades_basic_validation, ades_with_time_validation
+from pyhanko.sign.validation.ades import (
+    AdESBasicValidationResult,
+    ades_basic_validation,
+    ades_with_time_validation,
+)
 
 from . import _common
 from ._spec import signature_spec
@@ -83,12 +87,13 @@ async def verify_cms(
     spec = signature_spec(trust)
     timing = _common.timing(at, explicit_time)
     timestamped = _has_signature_ts(sd)
+    res: AdESBasicValidationResult
     try:
         if timestamped:
             res = await ades_with_time_validation(
                 sd, spec, timing_info=timing, raw_digest=raw_digest
             )
-            best = res.best_signature_time
+            best = res.best_signature_time  # type: ignore[attr-defined]
         else:
             res = await ades_basic_validation(sd, spec, timing_info=timing, raw_digest=raw_digest)
             best = at

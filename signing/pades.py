@@ -18,7 +18,11 @@ from typing import Any
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.ades import ades_basic_validation, ades_with_time_validation
+from pyhanko.sign.validation.ades import (
+    AdESBasicValidationResult,
+    ades_basic_validation,
+    ades_with_time_validation,
+)
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import LocalKnowledge, SignatureValidationSpec
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
@@ -115,6 +119,7 @@ async def _verify_one(
     timestamped = _has_signature_ts(sig)
     cert = sig.signer_cert
     sig.compute_integrity_info(DEFAULT_DIFF_POLICY)
+    res: AdESBasicValidationResult
     if timestamped:
         # ades_lta_validation credits proof of existence only from document timestamps (and
         # then fails its past validation); the signature timestamp is the POE we want.
@@ -126,7 +131,7 @@ async def _verify_one(
             extra_status_kwargs=sig.summarise_integrity_info(),
             status_cls=PdfSignatureStatus,
         )
-        best = res.best_signature_time
+        best = res.best_signature_time  # type: ignore[attr-defined]
     else:
         res = await ades_basic_validation(
             sig.signed_data, spec, timing_info=timing, raw_digest=sig.compute_digest()

@@ -171,6 +171,12 @@ def _load_revocation(
     return crls, ocsps
 
 
+def _count(registry: TSPRegistry) -> int:
+    return len(list(registry.known_certificate_authorities)) + len(
+        list(registry.known_timestamp_authorities)
+    )
+
+
 def load_trust(settings: TrustSettings) -> TrustContext:
     """Verify and load the trusted lists and local revocation data.
 
@@ -197,9 +203,7 @@ def load_trust(settings: TrustSettings) -> TrustContext:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TrustListError(f"The trusted list {path} is not UTF-8 XML.") from exc
-        before = len(registry.known_certificate_authorities) + len(
-            registry.known_timestamp_authorities
-        )
+        before = _count(registry)
         try:
             _, errors = trust_list_to_registry(text, signers, registry)
         except SignatureValidationError as exc:
@@ -209,9 +213,7 @@ def load_trust(settings: TrustSettings) -> TrustContext:
             ) from exc
         except Exception as exc:  # noqa: BLE001 - the parser raises many kinds of errors
             raise TrustListError(f"The trusted list {path} cannot be read: {exc}.") from exc
-        after = len(registry.known_certificate_authorities) + len(
-            registry.known_timestamp_authorities
-        )
+        after = _count(registry)
         loaded.append(
             LoadedList(
                 path=path,
