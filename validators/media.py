@@ -111,7 +111,7 @@ def _zip_type(head: bytes) -> str:
     for _ in range(64):
         if head[offset : offset + 4] != b"PK\x03\x04" or len(head) < offset + 30:
             break
-        (method, compressed, name_len, extra_len) = struct.unpack_from("<8xH8xIHH", head, offset)
+        (method, compressed, name_len, extra_len) = struct.unpack_from("<8xH8xI4xHH", head, offset)
         name = head[offset + 30 : offset + 30 + name_len]
         body_start = offset + 30 + name_len + extra_len
         body = head[body_start : body_start + compressed]
