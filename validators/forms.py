@@ -200,7 +200,10 @@ def validate_form(data: bytes, *, limits: XmlLimits = XmlLimits()) -> FormValida
 
 
 def canonical_form_bytes(data: bytes, *, limits: XmlLimits = XmlLimits()) -> bytes:
-    """Canonical XML 1.0 (without comments) of the form, parsed hardened; raises
-    :class:`~validators.errors.XmlRejected` when the form is refused by the parser."""
+    """Canonical XML 1.0 without comments (UTF-8) of the form, parsed hardened; raises
+    :class:`~validators.errors.XmlRejected` when the form is refused by the parser.
+
+    Two filings with equal canonical bytes have the same content whatever their encoding,
+    XML declaration, attribute quoting, comments or white space inside tags."""
     tree = parse_untrusted(data, limits)
-    return etree.tostring(tree, method="c14n")
+    return etree.tostring(tree, method="c14n", with_comments=False)
