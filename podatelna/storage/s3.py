@@ -20,7 +20,7 @@ What "never overwritten" means here:
   *new version* (the retained version stays); this interface refuses it (``ObjectLocked``), and
   a ``DELETE`` without a version id only adds a delete marker, which this interface also refuses.
 
-Timeouts: connect 2 s, read 10 s (between bytes), one retry of a failed connection only, so
+Timeouts: connect 2 s, read 5 s (between bytes), one retry of a failed connection only, so
 that an unreachable store surfaces as ``StoreUnavailable`` within seconds; ``ping`` uses its own
 connection pool with 1 s / 1.5 s and no retry.
 """
@@ -97,7 +97,7 @@ class S3Store:
         spool_dir: Path | str | None = None,
         clock: Clock | None = None,
         connect_timeout: float = 2.0,
-        read_timeout: float = 10.0,
+        read_timeout: float = 5.0,
     ) -> None:
         host, tls = parse_endpoint(endpoint, secure)
         self.where = f"{'https' if tls else 'http'}://{host}"
