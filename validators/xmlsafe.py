@@ -268,7 +268,8 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
             "The form contains a document type declaration; DTDs are not accepted in filings.",
             code=IssueCode.DOCTYPE_FORBIDDEN,
         )
-    if limits.max_depth < LIBXML2_MAX_DEPTH:
+    # A document cannot be deeper than it has "<" characters: skip the probe for small ones.
+    if limits.max_depth < LIBXML2_MAX_DEPTH and data.count(b"<") > limits.max_depth:
         deep = _too_deep_element(tree, limits.max_depth + 1)
         if deep is not None:
             raise XmlRejected(
