@@ -180,10 +180,12 @@ def _check_prolog(data: bytes) -> tuple[str, str]:
             line=line,
             column=end - (prefix.rfind("\n") + 1) + 1,
         )
-    if next_char != "<" and end < len(data):
+    if next_char != "<":
         raise XmlRejected(
-            "The form does not start with an XML declaration or an element; it is not XML in "
-            "an accepted encoding.",
+            "The form has no root element after its XML declaration and comments."
+            if not next_char
+            else "The form does not start with an XML declaration or an element; it is not "
+            "XML in an accepted encoding.",
             code=IssueCode.MALFORMED,
             line=1,
             column=1,

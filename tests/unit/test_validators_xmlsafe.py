@@ -111,6 +111,11 @@ def test_content_before_the_root_element() -> None:
     assert error.code == "malformed" and error.line == 1
 
 
+def test_prolog_without_root_element() -> None:
+    error = rejected(b'<?xml version="1.0"?>\n<!-- jen komentar -->\n')
+    assert error.code == "malformed" and "no root element" in error.message
+
+
 def test_no_entity_is_expanded_and_no_file_is_read() -> None:
     assert rejected(b"<a>&ext;</a>").code == "malformed"
     tree = parse_untrusted(b"<a>&amp;&#x17E;</a>")
