@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from podatelna.notifications.notice import Notice
@@ -15,3 +16,14 @@ class Notifier(Protocol):
         Message-ID) again must be harmless: the outbox keeps one file, SMTP recipients can
         deduplicate by Message-ID."""
         ...
+
+
+class Clock(Protocol):
+    """What the backends need of a clock (``podatelna.clock.Clock`` fits): the ``Date`` header."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

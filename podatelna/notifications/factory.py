@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podatelna.notifications.base import Notifier
+from podatelna.notifications.base import Clock, Notifier
 from podatelna.notifications.outbox import OutboxNotifier
 from podatelna.notifications.smtp import SmtpNotifier
 
 if TYPE_CHECKING:
-    from podatelna.clock import Clock
     from podatelna.config import NotificationSettings
 
 

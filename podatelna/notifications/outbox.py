@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
-from podatelna.clock import Clock, SystemClock
+from podatelna.notifications.base import Clock, SystemClock
 from podatelna.notifications.errors import DeliveryError
 from podatelna.notifications.notice import Notice, check_address
 

@@ -14,7 +14,7 @@ import logging
 import smtplib
 import ssl
 
-from podatelna.clock import Clock, SystemClock
+from podatelna.notifications.base import Clock, SystemClock
 from podatelna.notifications.errors import DeliveryError
 from podatelna.notifications.notice import Notice, check_address
 

@@ -21,13 +21,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from podatelna.clock import FrozenClock
 from podatelna.notifications import DeliveryError, SmtpNotifier, render_notice
 
 pytestmark = pytest.mark.integration
 
 TO = "jana.novakova@example.cz"
 SENDER = "podatelna@mmo.example"
+
+
+class FrozenClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 CLOCK = FrozenClock(datetime(2026, 11, 24, 13, 6, tzinfo=UTC))
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from podatelna.clock import FrozenClock
 from podatelna.config import NotificationSettings
 from podatelna.notifications import (
     KINDS,
@@ -34,6 +33,16 @@ OFFICE = {
     "office_name": "Magistrát města Ostravy",
     "office_address": "Prokešovo náměstí 8, 702 00 Ostrava",
 }
+
+
+class FrozenClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 CLOCK = FrozenClock(datetime(2026, 11, 24, 13, 6, tzinfo=UTC))
 
 
