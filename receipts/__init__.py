@@ -1,1 +1,64 @@
-"""receipts."""
+"""Receipts, rejection notices, copies and exports: PDF/A-3b with their XML attached.
+
+Public API::
+
+    data = ReceiptData(...)                 # frozen input models (receipts.model)
+    pdf = render_receipt(data)              # unsigned PDF/A-3b, XML attached as potvrzeni.xml
+    sealed = sealer.seal(pdf, at=now)       # signing.seal.Sealer (PAdES B-T/B-LT/B-LTA)
+    key = receipt_key(data.reference, data.received_at)
+
+Rendering uses reportlab with DejaVu Sans (registered once per process); documents are turned
+into PDF/A-3b by :mod:`receipts.pdfa`. This package never seals by itself: the caller hands
+the rendered bytes to a ``Sealer``.
+"""
+
+from .errors import ReceiptDataError, ReceiptError, RenderError
+from .keys import (
+    copy_key,
+    journal_export_key,
+    personal_export_key,
+    receipt_key,
+    receipt_xml_key,
+    rejection_key,
+)
+from .model import (
+    Authority,
+    CopyData,
+    FileEntry,
+    FormInfo,
+    JournalEntry,
+    JournalExport,
+    PersonalExport,
+    ReceiptData,
+    RejectionData,
+    RejectionReason,
+    Sender,
+)
+from .render_receipt import render_receipt
+from .schema import xml_errors, xsd_path
+
+__all__ = [
+    "Authority",
+    "CopyData",
+    "FileEntry",
+    "FormInfo",
+    "JournalEntry",
+    "JournalExport",
+    "PersonalExport",
+    "ReceiptData",
+    "ReceiptDataError",
+    "ReceiptError",
+    "RejectionData",
+    "RejectionReason",
+    "RenderError",
+    "Sender",
+    "copy_key",
+    "journal_export_key",
+    "personal_export_key",
+    "receipt_key",
+    "receipt_xml_key",
+    "rejection_key",
+    "render_receipt",
+    "xml_errors",
+    "xsd_path",
+]
