@@ -204,6 +204,7 @@ class FilesystemStore:
             existing = self._read_meta(path, b, key)
             if existing is not None:
                 return existing
+            assert sp.path is not None  # spooled to a file: in_memory_up_to is 0
             sp.file.seek(0)
             sp.file.write(self._header(content_type, sp.sha256, sp.size, None))
             sp.file.flush()

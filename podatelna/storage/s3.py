@@ -11,9 +11,11 @@ What "never overwritten" means here:
   the object's metadata (``x-amz-meta-sha256``) and returned as the existing object.
   The conditional header is sent through the client's internal ``_put_object`` (the public
   ``put_object`` turns unknown headers into user metadata); minio is pinned below 8.
-* content-addressed objects up to 5 MiB are written the same way; larger ones are uploaded in
-  5 MiB parts after a ``stat`` (multipart uploads are not conditional, but two writers of the
-  same key write the same bytes by construction; versioning keeps both versions).
+* content-addressed uploads are spooled (in memory up to 1 MiB, else to a file in
+  ``spool_dir``) while hashed; up to 5 MiB they are written with one conditional PUT (412: the
+  content is there already); larger ones are uploaded in 5 MiB parts after a ``stat``
+  (multipart uploads are not conditional, but two writers of the same key write the same
+  bytes by construction; versioning keeps both versions).
 * ``retain_until`` sets object lock retention in **COMPLIANCE** mode: the server then refuses to
   delete that version or shorten its retention, for anyone (GOVERNANCE can be bypassed by a
   privileged user and is not used). A plain S3 PUT over a retained key still succeeds on S3 as a
@@ -60,6 +62,8 @@ log = logging.getLogger(__name__)
 
 VERSIONED_BUCKETS = frozenset({Bucket.SUBMISSIONS, Bucket.RECEIPTS})
 SINGLE_PUT_MAX = 5 * 1024 * 1024
+#: uploads up to this size are spooled in memory, larger ones to a file in spool_dir
+IN_MEMORY_MAX = 1024 * 1024
 PART_SIZE = 5 * 1024 * 1024
 SHA_META = "x-amz-meta-sha256"
 LOCK_MODE = "COMPLIANCE"
@@ -224,15 +228,15 @@ class S3Store:
     ) -> StoredObject:
         b = bucket_of(bucket)
         check_content_type(content_type)
-        sp = spool(chunks, max_bytes=max_bytes, directory=self.spool_dir)
+        sp = spool(
+            chunks, max_bytes=max_bytes, directory=self.spool_dir, in_memory_up_to=IN_MEMORY_MAX
+        )
         try:
             key = content_key(sp.sha256)
-            existing = self.stat(b, key)
-            if existing is not None:
-                return existing
             headers = self._headers(content_type, sp.sha256, None)
             sp.file.seek(0)
             if sp.size <= SINGLE_PUT_MAX:
+                # one conditional PUT; if the content is there already, the 412 says so
                 try:
                     version = self._conditional_put(
                         b, key, sp.file.read(), headers, conditional=True
@@ -245,6 +249,9 @@ class S3Store:
                         ) from None
                     return existing
             else:
+                existing = self.stat(b, key)
+                if existing is not None:
+                    return existing
                 try:
                     result = self._client.put_object(
                         self.bucket_name(b),

@@ -8,6 +8,7 @@ file is removed on any failure (``TooLarge``, a broken client stream, a full dis
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,9 +22,12 @@ from podatelna.storage.errors import TooLarge
 
 @dataclass
 class Spooled:
-    """A spooled upload: an open temporary file (positioned at its end) and what it holds."""
+    """A spooled upload: an open temporary file (positioned at its end) and what it holds.
 
-    path: Path
+    ``path`` is ``None`` when the upload was small enough to stay in memory (``file`` is then a
+    ``BytesIO``)."""
+
+    path: Path | None
     file: BinaryIO
     size: int
     sha256: str
@@ -34,10 +38,11 @@ class Spooled:
         try:
             self.file.close()
         finally:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            if self.path is not None:
+                try:
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
 
 
 def iter_source(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -52,20 +57,25 @@ def iter_source(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[byt
 
 
 def spool(
-    source: Source, *, max_bytes: int, directory: Path, reserve: int = 0, fsync: bool = False
+    source: Source,
+    *,
+    max_bytes: int,
+    directory: Path,
+    reserve: int = 0,
+    in_memory_up_to: int = 0,
 ) -> Spooled:
     """Copy ``source`` into a new temporary file in ``directory``, hashing it.
 
-    ``reserve`` bytes of zeros are written first (room for a header written later). Raises
-    :class:`TooLarge` as soon as more than ``max_bytes`` arrived, leaving no file behind.
+    ``reserve`` bytes of zeros are written first (room for a header written later). Uploads of
+    at most ``in_memory_up_to`` bytes stay in memory (no file); larger ones move to a file as
+    soon as they cross it. Raises :class:`TooLarge` as soon as more than ``max_bytes`` arrived,
+    leaving no file behind.
     """
     if max_bytes < 0:
         raise ValueError("max_bytes must not be negative")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".spool-", dir=directory)
-    f = os.fdopen(fd, "w+b")
-    spooled = Spooled(Path(name), f, 0, "", reserve)
+    spooled = Spooled(None, io.BytesIO(), 0, "", reserve)
     try:
+        f = spooled.file
         if reserve:
             f.write(b"\0" * reserve)
         h = hashlib.sha256()
@@ -74,11 +84,16 @@ def spool(
             size += len(chunk)
             if size > max_bytes:
                 raise TooLarge(max_bytes)
+            if spooled.path is None and size > in_memory_up_to:
+                directory.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(prefix=".spool-", dir=directory)
+                buffered = f.getvalue()  # type: ignore[attr-defined]
+                f = spooled.file = os.fdopen(fd, "w+b")
+                spooled.path = Path(name)
+                f.write(buffered)
             h.update(chunk)
             f.write(chunk)
         f.flush()
-        if fsync:
-            os.fsync(f.fileno())
         spooled.size = size
         spooled.sha256 = h.hexdigest()
         return spooled

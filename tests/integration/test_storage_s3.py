@@ -45,6 +45,11 @@ def versions(server: S3Server, bucket: str, key: str) -> list:
     return [o for o in objs if o.object_name == key]
 
 
+def spool_files(tmp_path: Path) -> list[Path]:
+    d = tmp_path / "spool"
+    return list(d.iterdir()) if d.exists() else []
+
+
 def store_on(server: S3Server, tmp_path: Path, **kw) -> S3Store:
     store = S3Store(
         server.endpoint,
@@ -99,7 +104,7 @@ def test_content_addressed_dedup(s3_store: S3Store, s3_server: S3Server, tmp_pat
     )
     assert b == a
     assert len(versions(s3_server, s3_store.bucket_name("submissions"), a.key)) == 1
-    assert list((tmp_path / "spool").iterdir()) == []
+    assert spool_files(tmp_path) == []
 
 
 def test_large_content_addressed_upload_in_parts(s3_store: S3Store, tmp_path: Path) -> None:
@@ -118,20 +123,29 @@ def test_large_content_addressed_upload_in_parts(s3_store: S3Store, tmp_path: Pa
     for chunk in s3_store.open("submissions", obj.key):
         got.update(chunk)
     assert got.hexdigest() == obj.sha256
-    assert list((tmp_path / "spool").iterdir()) == []
+    assert spool_files(tmp_path) == []
 
 
 def test_too_large_stores_nothing(s3_store: S3Store, s3_server: S3Server, tmp_path: Path) -> None:
+    pulled = []
+
+    def chunks():
+        for i in range(10):
+            pulled.append(i)
+            if i == 2:  # by now the upload has left memory for a spool file
+                assert len(spool_files(tmp_path)) == 1
+            yield b"z" * (1 << 20)
+
     with pytest.raises(TooLarge):
         s3_store.put_content_addressed(
-            "submissions", (b"z" * 1000 for _ in range(50)), max_bytes=10_000,
-            content_type="text/plain",
-        )  # fmt: skip
+            "submissions", chunks(), max_bytes=3 << 20, content_type="text/plain"
+        )
+    assert pulled == [0, 1, 2, 3]
     objs = list(
         s3_server.client().list_objects(s3_store.bucket_name("submissions"), recursive=True)
     )
     assert objs == []
-    assert list((tmp_path / "spool").iterdir()) == []
+    assert spool_files(tmp_path) == []
 
 
 def test_never_overwritten(s3_store: S3Store, s3_server: S3Server) -> None:
@@ -295,7 +309,7 @@ def test_unavailable_quickly_then_recovers(s3_server_private: S3Server, tmp_path
             call()
         assert time.monotonic() - t0 < 2.0
         assert e.value.code == "storage_unavailable"
-    assert list((tmp_path / "spool").iterdir()) == []
+    assert spool_files(tmp_path) == []
 
     server.start()
     store.ping()

@@ -390,3 +390,18 @@ def test_importing_the_package_stays_light() -> None:
     code = "import sys, podatelna.storage; print('minio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_spool_stays_in_memory_only_up_to_its_threshold(tmp_path: Path) -> None:
+    from podatelna.storage.spool import spool
+
+    small = spool([b"a" * 100], max_bytes=10_000, directory=tmp_path, in_memory_up_to=1000)
+    assert small.path is None and small.size == 100
+    small.discard()
+    big = spool(
+        [b"a" * 600, b"b" * 600], max_bytes=10_000, directory=tmp_path, in_memory_up_to=1000
+    )
+    assert big.path is not None and big.path.read_bytes() == b"a" * 600 + b"b" * 600
+    assert big.sha256 == hashlib.sha256(b"a" * 600 + b"b" * 600).hexdigest()
+    big.discard()
+    assert list(tmp_path.iterdir()) == []
