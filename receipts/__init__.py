@@ -34,7 +34,10 @@ from .model import (
     RejectionReason,
     Sender,
 )
+from .render_copy import render_copy
+from .render_exports import render_journal, render_personal_export
 from .render_receipt import render_receipt
+from .render_rejection import render_rejection
 from .schema import xml_errors, xsd_path
 
 __all__ = [
@@ -58,7 +61,11 @@ __all__ = [
     "receipt_key",
     "receipt_xml_key",
     "rejection_key",
+    "render_copy",
+    "render_journal",
+    "render_personal_export",
     "render_receipt",
+    "render_rejection",
     "xml_errors",
     "xsd_path",
 ]

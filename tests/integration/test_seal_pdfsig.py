@@ -72,3 +72,31 @@ def test_one_changed_byte_fails_both_verifiers(pki, receipt: bytes, tmp_path: Pa
     assert sigs and sigs[0].validation != "Signature is Valid."
     assert "mismatch" in sigs[0].validation.lower() or "invalid" in sigs[0].validation.lower()
     assert not pyhanko_check(bytes(sealed), [pki.root]).intact
+
+
+@pytest.mark.parametrize("kind", ["rejection", "copy", "personal-export", "journal"])
+def test_every_document_kind_seals_and_validates(pki, kind: str, tmp_path: Path) -> None:
+    from receipts import render_copy, render_journal, render_personal_export, render_rejection
+    from receipts.samples import (
+        sample_copy,
+        sample_journal,
+        sample_personal_export,
+        sample_rejection,
+    )
+
+    make, render = {
+        "rejection": (sample_rejection, render_rejection),
+        "copy": (sample_copy, render_copy),
+        "personal-export": (sample_personal_export, render_personal_export),
+        "journal": (lambda: sample_journal(80), render_journal),
+    }[kind]
+    sealed = make_sealer(pki, "B-LT").seal(render(make()))
+    path = tmp_path / f"{kind}.pdf"
+    path.write_bytes(sealed)
+    _rc, sigs = pdfsig(path)
+    assert [s.validation for s in sigs] == ["Signature is Valid."]
+    assert qpdf_check(path).returncode == 0
+    r = pyhanko_check(sealed, [pki.root])
+    assert r.intact and r.valid and r.trusted and r.timestamp_ok and r.ltv_ok
+    assert pdfa_problems(sealed) == []
+    assert pdfa_validator_findings(sealed, sealed=True) == []
