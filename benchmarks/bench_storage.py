@@ -5,8 +5,9 @@ SeaweedFS (``weed mini``) in a temporary directory. Cases:
 
 * filesystem ``put`` (new key each time: temp file, fsync, link, fsync of the directory) and
   ``put_content_addressed`` (spool + hash + fsync + link), against a bare write + fsync;
-* S3 ``put`` (conditional PUT with ``If-None-Match``) and ``put_content_addressed`` (spool,
-  stat, conditional PUT), 1 and 8 threads, against a bare ``minio.put_object``.
+* S3 ``put`` (conditional PUT with ``If-None-Match``) and ``put_content_addressed`` (hash while
+  spooling in memory, conditional PUT), 1 and 8 threads, against a bare ``minio.put_object``,
+  all into the versioned submissions bucket.
 
 SeaweedFS never calls fsync, so its figures are no durability reference (MinIO does).
 """
@@ -101,14 +102,14 @@ def main() -> None:
             )
             s3.ensure_buckets()
             client = server.client()
-            bare_bucket = s3.bucket_name("exports")
+            bare_bucket = s3.bucket_name("submissions")  # versioned, like the real use
             for threads in (1, 8):
 
                 def bare_put(i: int, t: int = threads) -> None:
                     client.put_object(bare_bucket, f"bare{t}/{i}", io.BytesIO(payload(i)), SIZE)
 
                 def put(i: int, t: int = threads) -> None:
-                    s3.put("exports", f"p{t}/{i}", payload(i), content_type="x/y")
+                    s3.put("submissions", f"p{t}/{i}", payload(i), content_type="x/y")
 
                 def put_ca(i: int) -> None:
                     s3.put_content_addressed(

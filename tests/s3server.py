@@ -142,15 +142,22 @@ class S3Server:
             "bucket_prefix": bucket_prefix,
         }
 
-    def client(self) -> Any:
+    def client(self, *, quick: bool = False) -> Any:
+        """A plain minio client for this server (``quick``: 2 s timeouts, no retries)."""
         from minio import Minio
 
+        http = None
+        if quick:
+            import urllib3
+
+            http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=2, read=2), retries=False)
         return Minio(
             f"{HOST}:{self.port}",
             self.access_key,
             self.secret_key,
             secure=False,
             region="us-east-1",
+            http_client=http,
         )
 
     # -- life cycle ---------------------------------------------------------------------------
@@ -221,7 +228,7 @@ class S3Server:
         from urllib3.exceptions import HTTPError
 
         deadline = time.monotonic() + self.startup_timeout
-        client = self.client()
+        client = self.client(quick=True)
         last: BaseException | None = None
         while time.monotonic() < deadline:
             if self._proc is None or self._proc.poll() is not None:

@@ -76,7 +76,7 @@ def test_buckets_versioning_and_object_lock(s3_store: S3Store, s3_server: S3Serv
         c.get_object_lock_config(f"{p}exports")
 
 
-def test_put_get_stat_open(s3_store: S3Store) -> None:
+def test_put_get_stat_open_delete(s3_store: S3Store, s3_server: S3Server) -> None:
     data = b"<podani>" + os.urandom(20_000) + b"</podani>"
     obj = s3_store.put("submissions", "manual/a.xml", data, content_type="application/xml")
     assert obj.version_id and obj.sha256 == hashlib.sha256(data).hexdigest()
@@ -85,6 +85,12 @@ def test_put_get_stat_open(s3_store: S3Store) -> None:
     with s3_store.open("submissions", "manual/a.xml") as r:
         assert r.info == obj
         assert b"".join(r.iter_chunks(4096)) == data
+    s3_store.delete("submissions", "manual/a.xml")
+    assert s3_store.stat("submissions", "manual/a.xml") is None
+    assert versions(s3_server, s3_store.bucket_name("submissions"), "manual/a.xml") == []
+    s3_store.put("exports", "x.txt", b"x", content_type="text/plain")
+    s3_store.delete("exports", "x.txt")
+    assert not s3_store.exists("exports", "x.txt")
     assert s3_store.stat("submissions", "missing") is None
     with pytest.raises(ObjectNotFound):
         s3_store.get("submissions", "missing")
