@@ -131,16 +131,25 @@ def open_pkcs11_signer(
     key_label: str,
     cert_label: str = "",
     chain: list[x509.Certificate] | None = None,
+    raw_mechanism: bool = True,
 ):  # type: ignore[no-untyped-def]
-    """A pyHanko ``PKCS11Signer`` on an open session (kept open for the life of the signer)."""
-    from pkcs11 import PKCS11Error  # python-pkcs11
+    """A pyHanko ``PKCS11Signer`` on an open session (kept open for the life of the signer).
+
+    With ``raw_mechanism`` (default) the digest is computed here and the token only signs it
+    (``CKM_ECDSA`` / ``CKM_RSA_PKCS``): SoftHSM2 and many HSMs lack the hash-and-sign
+    mechanisms for EC keys. PKCS#11 logins are per process and token: when this process is
+    already logged in (another signer open), the new session shares that login.
+    """
+    from pkcs11 import PKCS11Error, UserAlreadyLoggedIn  # python-pkcs11
     from pyhanko.config.pkcs11 import TokenCriteria
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
+    criteria = TokenCriteria(label=token_label)
     try:
-        session = open_pkcs11_session(
-            module, token_criteria=TokenCriteria(label=token_label), user_pin=pin
-        )
+        try:
+            session = open_pkcs11_session(module, token_criteria=criteria, user_pin=pin)
+        except UserAlreadyLoggedIn:
+            session = open_pkcs11_session(module, token_criteria=criteria, user_pin=None)
     except (PKCS11Error, OSError, RuntimeError) as exc:
         raise SealKeyError(
             f"The PKCS#11 token {token_label!r} cannot be opened with module {module}: "
@@ -151,6 +160,7 @@ def open_pkcs11_signer(
         key_label=key_label,
         cert_label=cert_label or key_label,
         ca_chain=[to_asn1(c) for c in chain or []],
+        use_raw_mechanism=raw_mechanism,
     )
 
 
