@@ -260,6 +260,13 @@ class S3Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        self._remove_stray_socket()
+
+    def _remove_stray_socket(self) -> None:
+        # the admin component leaves a unix socket in the temp directory (no flag moves it)
+        tmp = Path(os.environ.get("TMPDIR") or "/tmp")
+        with contextlib.suppress(OSError):
+            (tmp / f"seaweedfs-admin-grpc-{self.ports['admin.grpc']}.sock").unlink()
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL), as a crash would."""
@@ -268,6 +275,7 @@ class S3Server:
             return
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+        self._remove_stray_socket()
 
     def pause(self) -> None:
         """Freeze the server (SIGSTOP): connections are accepted but never answered."""

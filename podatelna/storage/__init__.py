@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from podatelna.storage.base import ObjectReader, ObjectStore, Source, StoredObject
 from podatelna.storage.errors import (
+    BucketMisconfigured,
     InvalidKey,
     ObjectExists,
     ObjectLocked,
@@ -62,6 +63,7 @@ def __getattr__(name: str) -> type[S3Store]:
 __all__ = [
     "LOCKABLE_BUCKETS",
     "Bucket",
+    "BucketMisconfigured",
     "FilesystemStore",
     "InvalidKey",
     "ObjectExists",

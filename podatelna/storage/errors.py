@@ -75,3 +75,9 @@ class InvalidKey(StorageError):
     """An object key that could escape its bucket or is not in the allowed alphabet."""
 
     code = "storage_invalid_key"
+
+
+class BucketMisconfigured(StorageError):
+    """A bucket exists but lacks what it needs (the receipts bucket without object lock)."""
+
+    code = "storage_bucket_misconfigured"

@@ -48,6 +48,7 @@ from urllib3.util import Retry, Timeout
 from podatelna.clock import Clock, SystemClock
 from podatelna.storage.base import ObjectReader, Source, StoredObject
 from podatelna.storage.errors import (
+    BucketMisconfigured,
     ObjectExists,
     ObjectLocked,
     ObjectNotFound,
@@ -68,10 +69,6 @@ PART_SIZE = 5 * 1024 * 1024
 SHA_META = "x-amz-meta-sha256"
 LOCK_MODE = "COMPLIANCE"
 _TRANSPORT_ERRORS = (MinioException, urllib3.exceptions.HTTPError, OSError)
-
-
-class BucketMisconfigured(StorageError):
-    code = "storage_bucket_misconfigured"
 
 
 def parse_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:

@@ -27,6 +27,7 @@ from minio.retention import Retention
 from podatelna.clock import FrozenClock
 from podatelna.config import Settings
 from podatelna.storage import (
+    BucketMisconfigured,
     ObjectExists,
     ObjectLocked,
     ObjectNotFound,
@@ -74,6 +75,18 @@ def test_buckets_versioning_and_object_lock(s3_store: S3Store, s3_server: S3Serv
     c.get_object_lock_config(f"{p}receipts")  # raises if the bucket has no object lock
     with pytest.raises(S3Error):
         c.get_object_lock_config(f"{p}exports")
+
+
+def test_receipts_bucket_without_lock_is_refused(s3_server: S3Server, tmp_path: Path) -> None:
+    prefix = unique_prefix()
+    s3_server.client().make_bucket(f"{prefix}receipts")  # created by hand, without object lock
+    store = S3Store(
+        s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=False,
+        bucket_prefix=prefix,
+    )  # fmt: skip
+    with pytest.raises(BucketMisconfigured) as e:
+        store.ensure_buckets()
+    assert "object lock" in e.value.message
 
 
 def test_put_get_stat_open_delete(s3_store: S3Store, s3_server: S3Server) -> None:
