@@ -263,10 +263,13 @@ class S3Server:
         self._remove_stray_socket()
 
     def _remove_stray_socket(self) -> None:
-        # the admin component leaves a unix socket in the temp directory (no flag moves it)
+        # gRPC components leave unix sockets named after our ports in the temp directory
+        # (no flag moves them); once our server has exited they are ours to remove
         tmp = Path(os.environ.get("TMPDIR") or "/tmp")
-        with contextlib.suppress(OSError):
-            (tmp / f"seaweedfs-admin-grpc-{self.ports['admin.grpc']}.sock").unlink()
+        for port in self.ports.values():
+            for sock in tmp.glob(f"seaweedfs-*-{port}.sock"):
+                with contextlib.suppress(OSError):
+                    sock.unlink()
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL), as a crash would."""
