@@ -31,11 +31,13 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
+from ._cms import CmsWriter
 from .errors import SigningError
-from .keys import to_asn1
+from .keys import KeptKeySigner, to_asn1
 
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 LEVELS: tuple[str, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
@@ -95,6 +97,10 @@ class Sealer:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._signer_now = self._pdf_signer(None)
+        # B-B/B-T with a key in memory: our own CMS writer (see signing._cms)
+        self._fast = (
+            CmsWriter(signer) if isinstance(signer, KeptKeySigner) and not self.long_term else None
+        )
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -145,6 +151,8 @@ class Sealer:
 
     async def aseal(self, pdf: bytes, *, at: datetime | None = None) -> bytes:
         signing_time = at or datetime.now(UTC)
+        if self._fast is not None:
+            return await self._aseal_fast(pdf, signing_time)
         pdf_signer = self._signer_now if at is None or not self.long_term else self._pdf_signer(at)
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -174,6 +182,35 @@ class Sealer:
         except SigningError:
             raise
         except Exception as exc:  # noqa: BLE001 - pyHanko, the token and the TSA raise anything
+            raise SealError(
+                f"The document could not be sealed at level {self.level}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        assert isinstance(output, io.BytesIO)
+        return output.getvalue()
+
+    async def _aseal_fast(self, pdf: bytes, signing_time: datetime) -> bytes:
+        assert self._fast is not None
+        timestamper = self.timestamper if self.level == "B-T" else None
+        try:
+            if self._bytes_reserved is None:
+                sample = await self._fast.build(b"\0" * 32, timestamper)
+                with self._lock:
+                    # pyHanko counts hex digits; leave room for a longer token (an HTTP TSA's
+                    # varies) and DER length changes
+                    self._bytes_reserved = 2 * (len(sample) + 1024)
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+            session = self._signer_now.init_signing_session(writer)
+            session.system_time = signing_time
+            tbs = session.prepare_tbs_document(
+                validation_info=None, bytes_reserved=self._bytes_reserved
+            )
+            prepared, output = tbs.digest_tbs_document(in_place=False, output=None)
+            cms_der = await self._fast.build(prepared.document_digest, timestamper)
+            await PdfTBSDocument.async_finish_signing(output, prepared, cms_der)
+        except SigningError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyHanko and the TSA raise anything
             raise SealError(
                 f"The document could not be sealed at level {self.level}: "
                 f"{type(exc).__name__}: {exc}"

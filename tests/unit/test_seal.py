@@ -120,3 +120,17 @@ def test_misconfigured_levels_are_refused(pki) -> None:
         Sealer(signer, level="B-LT", timestamper=LocalTimestamper(pki.tsa_cert, pki.tsa_key))
     with pytest.raises(SealError, match="not one of"):
         Sealer(signer, level="B-X")  # type: ignore[arg-type]
+
+
+def test_the_seal_cms_has_the_pades_baseline_attributes(pki, receipt: bytes) -> None:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    sealed = make_sealer(pki, "B-T").seal(receipt)
+    sig = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_regular_signatures[0]
+    si = sig.signed_data["signer_infos"][0]
+    signed = [a["type"].native for a in si["signed_attrs"]]
+    assert sorted(signed) == ["content_type", "message_digest", "signing_certificate_v2"]
+    assert "signing_time" not in signed  # EN 319 142-1: the time is /M, not a CMS attribute
+    assert [a["type"].native for a in si["unsigned_attrs"]] == ["signature_time_stamp_token"]
+    certs = {c.chosen.subject.human_friendly for c in sig.signed_data["certificates"]}
+    assert any("electronic seal" in c for c in certs) and any("root CA" in c for c in certs)
