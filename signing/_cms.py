@@ -35,6 +35,7 @@ from .tsa import LocalTimestamper
 class CmsWriter:
     def __init__(self, signer: KeptKeySigner) -> None:
         cert = signer.signing_cert
+        assert cert is not None
         self.key = signer.key
         others = [c for c in signer.cert_registry if c.dump() != cert.dump()]
         self._certs = D.tlv(0xA0, b"".join(sorted(c.dump() for c in [cert, *others])))
