@@ -161,5 +161,8 @@ def to_pdfa(
             min_version="1.7",
             deterministic_id=True,
             object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            # reportlab's streams are already compressed; recompressing costs ~3 ms a page
+            # and gains ~1 %; the XMP packet stays readable
+            compress_streams=False,
         )
     return out.getvalue()
