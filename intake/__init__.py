@@ -1,1 +1,36 @@
-"""intake."""
+"""Intake: idempotent acceptance of submissions from every channel.
+
+Raw bytes are stored through a store interface the caller hands in; the submission row and the
+first pipeline message are written in one transaction before the caller acknowledges.
+"""
+
+from intake.accept import (
+    Acceptance,
+    BlobSink,
+    Incoming,
+    IncomingFile,
+    Sender,
+    Stored,
+    accept,
+    new_id,
+)
+from intake.errors import BadRequest, IntakeError, TooLarge, TooManyFiles, Unavailable
+from intake.limits import Budget, IntakeLimits
+
+__all__ = [
+    "Acceptance",
+    "BadRequest",
+    "BlobSink",
+    "Budget",
+    "Incoming",
+    "IncomingFile",
+    "IntakeError",
+    "IntakeLimits",
+    "Sender",
+    "Stored",
+    "TooLarge",
+    "TooManyFiles",
+    "Unavailable",
+    "accept",
+    "new_id",
+]

@@ -204,6 +204,8 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    #: crash testing only: names of points at which the process kills itself (see failpoints.py)
+    failpoints: tuple[str, ...] = ()
 
     # -- derived paths ----------------------------------------------------------------------
 

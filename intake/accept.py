@@ -1,0 +1,211 @@
+"""Idempotent acceptance of a submission.
+
+:func:`accept` stores every file's raw bytes (content-addressed, through the store it is
+handed) and then writes the submission row, its files, an audit entry and the first pipeline
+message in **one** transaction. Only after that commit does the caller answer ``202``: an
+acknowledged submission is never lost. If anything fails before the commit, nothing was
+acknowledged; blobs already stored are content-addressed and harmless, and a retry with the
+same idempotency key stores nothing twice.
+
+The same idempotency key (or, absent one, the same sender and payload hash) returns the same
+submission. Names of files are kept as the sender gave them (the validation stage judges them);
+they are never used as storage paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from filing_registry import (
+    OutboxMessage,
+    Submission,
+    SubmissionFile,
+    SubmissionState,
+    add_event,
+    audit,
+)
+from intake.errors import BadRequest
+from intake.limits import Budget, IntakeLimits
+
+
+class Stored(Protocol):
+    key: str
+    sha256: str
+    size: int
+
+
+class BlobSink(Protocol):
+    """Where raw bytes go: content-addressed, never overwritten."""
+
+    def __call__(self, chunks: Iterable[bytes], *, max_bytes: int, content_type: str) -> Stored: ...
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    name: str
+    stream: BinaryIO
+    role: str = "attachment"  # form | attachment | signature
+    declared_media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    id: str  # e-mail of a person, or a data-box id
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str
+    sender: Sender
+    form: IncomingFile
+    attachments: Sequence[IncomingFile] = ()
+    idempotency_key: str | None = None
+    confirms_reference: str | None = None
+    channel_data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    submission_id: str
+    state: str
+    created: bool  # False: an earlier submission with the same key was returned
+    outbox_ids: tuple[int, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.submission_id, "state": self.state, "created": self.created}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _clean_name(name: str) -> str:
+    name = name or "unnamed"
+    return name[:255]
+
+
+def accept(
+    incoming: Incoming,
+    *,
+    sink: BlobSink,
+    sessions: sessionmaker[Session],
+    limits: IntakeLimits,
+    now: datetime,
+    first_stage: str = "validate",
+    id_factory: Callable[[], str] = new_id,
+) -> Acceptance:
+    """Store the files, then record the submission; return it (new or the earlier one)."""
+    if not incoming.sender.id:
+        raise BadRequest("The sender's identity is missing.")
+    if incoming.idempotency_key is not None and not (0 < len(incoming.idempotency_key) <= 200):
+        raise BadRequest("The idempotency key must be 1 to 200 characters long.")
+
+    budget = Budget(limits)
+    rows: list[SubmissionFile] = []
+    manifest = hashlib.sha256()
+    files = [incoming.form, *incoming.attachments]
+    for position, f in enumerate(files):
+        budget.add_file()
+        limit = limits.max_form_bytes if f.role == "form" else limits.max_file_bytes
+        stored = sink(
+            budget.chunks(f.stream, f.name, limit),
+            max_bytes=limit,
+            content_type=f.declared_media_type or "application/octet-stream",
+        )
+        name = _clean_name(f.name)
+        manifest.update(f"{f.role}\0{name}\0{stored.sha256}\n".encode())
+        rows.append(
+            SubmissionFile(
+                position=position,
+                role=f.role,
+                name=name,
+                size=stored.size,
+                media_type=f.declared_media_type or "application/octet-stream",
+                declared_media_type=f.declared_media_type,
+                sha256=stored.sha256,
+                storage_key=stored.key,
+            )
+        )
+    payload_sha256 = manifest.hexdigest()
+    if incoming.idempotency_key:
+        dedup = f"key:{incoming.idempotency_key}"
+    else:
+        dedup = f"sha256:{payload_sha256}"
+
+    existing = _find(sessions, incoming.sender.id, dedup)
+    if existing is not None:
+        return existing
+    sub_id = id_factory()
+    try:
+        with sessions() as session, session.begin():
+            sub = Submission(
+                id=sub_id,
+                channel=incoming.channel,
+                sender=incoming.sender.id,
+                sender_name=incoming.sender.name,
+                dedup_key=dedup,
+                idempotency_key=incoming.idempotency_key,
+                payload_sha256=payload_sha256,
+                received_at=now,
+                updated_at=now,
+                state=SubmissionState.RECEIVED.value,
+                confirms_reference=incoming.confirms_reference,
+                channel_data=incoming.channel_data,
+                files=rows,
+            )
+            session.add(sub)
+            add_event(
+                session,
+                sub_id,
+                SubmissionState.RECEIVED.value,
+                now=now,
+                actor=incoming.sender.id,
+                note=f"received through {incoming.channel}",
+            )
+            audit(
+                session,
+                at=now,
+                actor=incoming.sender.id,
+                action="submission.received",
+                object_type="submission",
+                object_id=sub_id,
+                subject=incoming.sender.id,
+                details={
+                    "channel": incoming.channel,
+                    "payload_sha256": payload_sha256,
+                    "files": [{"name": r.name, "sha256": r.sha256, "size": r.size} for r in rows],
+                },
+            )
+            msg = OutboxMessage(submission_id=sub_id, stage=first_stage, created_at=now)
+            session.add(msg)
+            session.flush()
+            outbox_id = msg.id
+    except IntegrityError:
+        # a concurrent request with the same key won the race: answer with its submission
+        raced = _find(sessions, incoming.sender.id, dedup)
+        if raced is None:
+            raise
+        return raced
+    return Acceptance(sub_id, SubmissionState.RECEIVED.value, True, (outbox_id,))
+
+
+def _find(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance | None:
+    with sessions() as session:
+        row = session.execute(
+            select(Submission.id, Submission.state).where(
+                Submission.sender == sender, Submission.dedup_key == dedup
+            )
+        ).first()
+    if row is None:
+        return None
+    return Acceptance(row[0], row[1], False)

@@ -1,0 +1,112 @@
+"""The application context: settings plus the backends they choose, built lazily, once.
+
+Nothing is created on import. The CLI, the HTTP app and the workers each build one
+:class:`App` from the settings and hand it to what they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from filing_registry import check_pattern, make_engine, make_sessionmaker, migrate
+from intake import IntakeLimits
+from podatelna import failpoints
+from podatelna.clock import Clock, SystemClock
+from podatelna.config import Settings
+
+if TYPE_CHECKING:
+    from podatelna.pipeline.runner import Pipeline
+    from podatelna.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        check_pattern(settings.office.reference_pattern)
+        failpoints.arm(settings.failpoints)
+
+    # -- database ----------------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        url = self.settings.database_url
+        if url.startswith("sqlite"):
+            self.settings.data_path.mkdir(parents=True, exist_ok=True)
+            log.info("database: SQLite file %s (embedded default, one machine only)", url[10:])
+        db = self.settings.database
+        return make_engine(url, echo=db.echo, pool_size=db.pool_size)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    # -- object store ------------------------------------------------------------------------
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        from podatelna.storage import build_store
+
+        store = build_store(self.settings)
+        return store
+
+    def store_raw(self, chunks: Any, *, max_bytes: int, content_type: str) -> Any:
+        """The blob sink intake is handed: content-addressed puts into the submissions bucket."""
+        return self.store.put_content_addressed(
+            "submissions", chunks, max_bytes=max_bytes, content_type=content_type
+        )
+
+    # -- limits ------------------------------------------------------------------------------
+
+    @cached_property
+    def intake_limits(self) -> IntakeLimits:
+        lim = self.settings.limits
+        return IntakeLimits(
+            max_total_bytes=lim.max_total_bytes,
+            max_files=lim.max_files,
+            max_file_bytes=lim.max_file_bytes,
+            max_form_bytes=lim.max_form_bytes,
+        )
+
+    # -- pipeline ----------------------------------------------------------------------------
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        from podatelna.pipeline.runner import Pipeline
+
+        return Pipeline(self)
+
+    # -- secrets -----------------------------------------------------------------------------
+
+    @cached_property
+    def secret_key(self) -> bytes:
+        """Secret for signed download tokens and sessions (generated once on embedded defaults)."""
+        if self.settings.web.secret_key:
+            return self.settings.web.secret_key.encode()
+        path = self.settings.data_path / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(f"{path}.tmp")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+            log.warning("generated a web secret key in %s (embedded default)", path)
+        return path.read_text().strip().encode()
+
+    def close(self) -> None:
+        if "pipeline" in self.__dict__:
+            self.pipeline.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
