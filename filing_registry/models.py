@@ -38,6 +38,7 @@ class SubmissionState(enum.StrEnum):
     VALIDATED = "validated"  # XSD and attachments checked
     VERIFIED = "verified"  # signatures verified
     REGISTERED = "registered"  # journal entry with a reference number
+    RECEIPTED = "receipted"  # sealed receipt stored
     COMPLETED = "completed"  # receipt issued and the sender notified
     REJECTED = "rejected"  # final: invalid, unknown form, or a required signature missing
 

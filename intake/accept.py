@@ -164,6 +164,7 @@ def accept(
                 files=rows,
             )
             session.add(sub)
+            session.flush()
             add_event(
                 session,
                 sub_id,

@@ -68,6 +68,71 @@ class App:
             "submissions", chunks, max_bytes=max_bytes, content_type=content_type
         )
 
+    @cached_property
+    def storage_errors(self) -> Any:
+        from podatelna.storage import errors
+
+        return errors
+
+    def ensure_buckets(self) -> None:
+        self.store.ensure_buckets()
+
+    # -- signatures, seals, timestamps, notifications -------------------------------------------
+
+    @cached_property
+    def _seal_wiring(self) -> Any:
+        from podatelna.sealing import build_wiring
+
+        return build_wiring(self.settings, clock=self.clock)
+
+    @property
+    def sealer(self) -> Any:
+        return self._seal_wiring.sealer
+
+    @property
+    def timestamper(self) -> Any:
+        return self._seal_wiring.timestamper
+
+    @cached_property
+    def trust(self) -> Any:
+        from signing import TrustContext, TrustSettings, load_trust
+
+        if not self.settings.trust.trusted_lists:
+            from pyhanko.sign.validation.qualified.tsp import TSPRegistry
+
+            log.warning(
+                "no trusted lists configured: no signature can be recognised, every filing "
+                "will need confirmation (set trust.trusted_lists and trust.tl_signers)"
+            )
+            return TrustContext(registry=TSPRegistry(), lists=())
+        return load_trust(TrustSettings.from_config(self.settings.trust))
+
+    def verify_files(self, files: list[tuple[str, bytes]], *, at: Any) -> Any:
+        from signing import verify_submission_files
+
+        return verify_submission_files(files, self.trust, at)
+
+    @cached_property
+    def notifier(self) -> Any:
+        from podatelna.notifications import build_notifier
+
+        return build_notifier(self.settings.notifications, self.settings.data_dir, clock=self.clock)
+
+    def notice_context(self, reference: str, submission_id: str) -> dict[str, Any]:
+        office = self.settings.office
+        return {
+            "reference": reference,
+            "submission_id": submission_id,
+            "office_name": office.name,
+            "office_address": office.address,
+            "portal_url": office.portal_url,
+        }
+
+    def notify(self, kind: str, to: str, context: dict[str, Any], *, key: str) -> None:
+        from podatelna.notifications import render_notice
+
+        self.notifier.send(render_notice(kind, to=to, context=context, idempotency_key=key))
+
     # -- limits ------------------------------------------------------------------------------
 
     @cached_property

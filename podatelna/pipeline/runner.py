@@ -1,0 +1,183 @@
+"""Wiring of the stages to dramatiq: actors, dispatch of outbox messages, workers, sweeper.
+
+Stage messages carry only the submission id. A stage commits its result together with the next
+stage's outbox row; :meth:`Pipeline.dispatch` then sends the message and marks the row sent. A
+message lost between commit and send stays unsent in the outbox and the sweeper sends it; a
+submission that sits in a non-final state past the lease is sent again. Stages are idempotent,
+so duplicates are harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import dramatiq
+from sqlalchemy import select, update
+
+from filing_registry import OutboxMessage, Submission, SubmissionState
+from podatelna.pipeline.broker import build_broker
+from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE
+
+if TYPE_CHECKING:
+    from podatelna.app import App
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.settings = app.settings.broker
+        self.broker = build_broker(self.settings)
+        self.actors: dict[str, dramatiq.Actor] = {}
+        for stage, fn in RUNNERS.items():
+            self.actors[stage] = self._declare(stage, fn)
+        self._worker: dramatiq.Worker | None = None
+        self._sweeper: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _declare(self, stage: str, fn: object) -> dramatiq.Actor:
+        def run(submission_id: str) -> None:
+            ids = RUNNERS[stage](self.app, submission_id)
+            if ids:
+                self.dispatch(ids)
+
+        run.__name__ = f"stage_{stage}"
+        return dramatiq.Actor(
+            run,
+            broker=self.broker,
+            actor_name=f"{self.settings.namespace}.{stage}",
+            queue_name=f"{self.settings.namespace}_{stage}",
+            priority=0,
+            options={"max_retries": 20, "min_backoff": 200, "max_backoff": 30_000},
+        )
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def dispatch(self, outbox_ids: list[int] | tuple[int, ...]) -> int:
+        """Send the outbox messages ``outbox_ids`` and mark them sent; returns how many."""
+        if not outbox_ids:
+            return 0
+        with self.app.sessions() as session:
+            rows = (
+                session.execute(
+                    select(OutboxMessage).where(
+                        OutboxMessage.id.in_(list(outbox_ids)), OutboxMessage.sent_at.is_(None)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        sent = []
+        for row in rows:
+            self.actors[row.stage].send(row.submission_id)
+            sent.append(row.id)
+        if sent:
+            with self.app.sessions() as session, session.begin():
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent))
+                    .values(sent_at=self.app.clock.now())
+                )
+        return len(sent)
+
+    def run_inline(self, submission_id: str, stage: str) -> list[int]:
+        """Run one stage in this thread (tests, benchmarks); returns the outbox ids it wrote."""
+        return RUNNERS[stage](self.app, submission_id)
+
+    # -- sweeping ----------------------------------------------------------------------------
+
+    def sweep(self, *, unsent_after: float = 5.0) -> dict[str, int]:
+        """Send outbox rows left unsent, and re-send work for submissions stuck past the lease."""
+        now = self.app.clock.now()
+        with self.app.sessions() as session:
+            unsent = (
+                session.execute(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.sent_at.is_(None),
+                        OutboxMessage.created_at < now - timedelta(seconds=unsent_after),
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        relayed = self.dispatch(list(unsent))
+        lease = now - timedelta(seconds=self.settings.lease_seconds)
+        stuck_ids: list[int] = []
+        with self.app.sessions() as session, session.begin():
+            stuck = session.execute(
+                select(Submission.id, Submission.state, Submission.rejection_key).where(
+                    Submission.updated_at < lease,
+                    Submission.state.not_in([SubmissionState.COMPLETED.value]),
+                )
+            ).all()
+            for sid, state, rejection_key in stuck:
+                if state == SubmissionState.REJECTED.value:
+                    if rejection_key:
+                        continue
+                    stage = "reject_notice"
+                else:
+                    stage = STAGE_FOR_STATE[state]
+                session.execute(
+                    update(Submission).where(Submission.id == sid).values(updated_at=now)
+                )
+                msg = OutboxMessage(submission_id=sid, stage=stage, created_at=now)
+                session.add(msg)
+                session.flush()
+                stuck_ids.append(msg.id)
+        resent = self.dispatch(stuck_ids)
+        if relayed or resent:
+            log.info("sweeper: relayed %d unsent message(s), re-sent %d stuck", relayed, resent)
+        return {"relayed": relayed, "resent": resent}
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def start_workers(self, threads: int | None = None, *, sweeper: bool = True) -> None:
+        self._worker = dramatiq.Worker(
+            self.broker, worker_threads=threads or self.settings.worker_threads, worker_timeout=100
+        )
+        self._worker.start()
+        if sweeper:
+            self._stop.clear()
+            self._sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
+            self._sweeper.start()
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self.settings.sweep_interval_seconds):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the loop must survive a failing backend
+                log.exception("sweeper round failed; trying again later")
+
+    def stop_workers(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def close(self) -> None:
+        self.stop_workers()
+        self.broker.close()
+
+
+def wait_for(
+    app: App,
+    submission_id: str,
+    *,
+    timeout: float = 60.0,
+    states: tuple[str, ...] = ("completed", "rejected"),
+) -> str:
+    """Poll until the submission reaches one of ``states``; returns the state reached."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.sessions() as session:
+            sub = session.get(Submission, submission_id)
+            state = sub.state if sub else "missing"
+            done = state in states and not (state == "rejected" and not sub.rejection_key)
+        if done or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)

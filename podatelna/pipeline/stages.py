@@ -1,0 +1,442 @@
+"""The pipeline's stages: validate → verify → register → receipt → notify (and reject_notice).
+
+Each stage is keyed by the submission id and idempotent: it claims the submission by a
+conditional state change (``UPDATE … WHERE state = <expected>``) in the transaction that writes
+its result and the next stage's outbox message, so a duplicate delivery, a retry or a worker
+killed at any instant does no work twice and loses none. Slow work (reading blobs, verifying,
+sealing) happens before that transaction; its results are deterministic or adopted from storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import receipts
+import schemas
+from filing_registry import (
+    Filing,
+    OutboxMessage,
+    Registration,
+    Submission,
+    SubmissionState,
+    add_event,
+    audit,
+    register,
+)
+from filing_registry.deadlines import compute_deadline
+from podatelna import failpoints
+from validators import (
+    HEAD_BYTES,
+    AttachmentPolicy,
+    XmlLimits,
+    check_attachment,
+    safe_filename,
+    validate_form,
+)
+from validators.errors import UnsafeFilename
+
+if TYPE_CHECKING:
+    from podatelna.app import App
+
+log = logging.getLogger(__name__)
+
+S = SubmissionState
+STAGES = ("validate", "verify", "register", "receipt", "notify", "reject_notice")
+#: the stage that moves a submission on from each non-final state
+STAGE_FOR_STATE = {
+    S.RECEIVED.value: "validate",
+    S.VALIDATED.value: "verify",
+    S.VERIFIED.value: "register",
+    S.REGISTERED.value: "receipt",
+    S.RECEIPTED.value: "notify",
+}
+
+
+def _claim(session: Session, sid: str, expected: str, new: str, app: App) -> bool:
+    res = session.execute(
+        update(Submission)
+        .where(Submission.id == sid, Submission.state == expected)
+        .values(state=new, updated_at=app.clock.now())
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _outbox(session: Session, sid: str, stage: str, app: App) -> OutboxMessage:
+    msg = OutboxMessage(submission_id=sid, stage=stage, created_at=app.clock.now())
+    session.add(msg)
+    return msg
+
+
+def _load(app: App, sid: str) -> Submission | None:
+    with app.sessions() as session:
+        return session.get(Submission, sid)
+
+
+def _finish(session: Session, msgs: list[OutboxMessage]) -> list[int]:
+    session.flush()
+    return [m.id for m in msgs]
+
+
+# -- validate ----------------------------------------------------------------------------------
+
+
+def validate(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.RECEIVED.value:
+        return []
+    lim = app.settings.limits
+    token = sub.timestamp_token or app.timestamper.timestamp_token(
+        bytes.fromhex(sub.payload_sha256)
+    )
+    form_file = next(f for f in sub.files if f.role == "form")
+    result = validate_form(
+        app.store.get("submissions", form_file.storage_key),
+        limits=XmlLimits(max_bytes=lim.max_form_bytes, max_depth=min(lim.max_xml_depth, 256)),
+    )
+    reasons = [dict(i.to_dict(), file=form_file.name) for i in result.errors]
+    policy = AttachmentPolicy(frozenset(lim.allowed_media_types), lim.max_file_bytes)
+    detected: dict[int, str] = {}
+    for f in sub.files:
+        if f.role == "form":
+            detected[f.id] = "application/xml"
+            continue
+        try:
+            safe_filename(f.name)
+        except UnsafeFilename as exc:
+            reasons.append({"code": exc.code, "message": str(exc), "file": f.name})
+            continue
+        with app.store.open("submissions", f.storage_key) as reader:
+            head = reader.read(HEAD_BYTES)
+        check = check_attachment(f.name, head, f.size, policy)
+        detected[f.id] = check.media_type
+        reasons.extend(dict(i.to_dict(), file=f.name) for i in check.issues)
+    ok = result.ok and not reasons
+    failpoints.hit("validate:before_commit")
+    with app.sessions() as session, session.begin():
+        new_state = S.VALIDATED.value if ok else S.REJECTED.value
+        if not _claim(session, sid, S.RECEIVED.value, new_state, app):
+            return []
+        sub = session.get(Submission, sid)
+        assert sub is not None
+        sub.timestamp_token = token
+        sub.validation = result.to_dict()
+        sub.form_type, sub.form_version, sub.subject = (
+            result.form_type,
+            result.version,
+            (result.subject or "")[:255] or None,
+        )
+        for f in sub.files:
+            if f.id in detected:
+                f.media_type = detected[f.id]
+        now = app.clock.now()
+        if ok:
+            add_event(session, sid, new_state, now=now, note="form and attachments valid")
+            msgs = [_outbox(session, sid, "verify", app)]
+        else:
+            sub.rejection_reasons = reasons
+            add_event(session, sid, new_state, now=now, note=f"{len(reasons)} problem(s) found")
+            msgs = [_outbox(session, sid, "reject_notice", app)]
+        audit(
+            session,
+            at=now,
+            actor="system",
+            action=f"submission.{new_state}",
+            object_type="submission",
+            object_id=sid,
+            subject=sub.sender,
+            details={"problems": len(reasons), "form_type": result.form_type},
+        )
+        return _finish(session, msgs)
+
+
+# -- verify ------------------------------------------------------------------------------------
+
+
+def verify(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.VALIDATED.value:
+        return []
+    files = [(f.name, app.store.get("submissions", f.storage_key)) for f in sub.files]
+    report = app.verify_files(files, at=sub.received_at)
+    form_name = next(f.name for f in sub.files if f.role == "form")
+    recognised = report.recognised_for(form_name) or (
+        # a data-box message sent from the sender's own box counts as signed (Act 300/2008 § 18(2))
+        sub.channel == "databox" and bool((sub.channel_data or {}).get("from_own_box", True))
+    )
+    form_type = schemas.catalogue().get(sub.form_type or "")
+    must_reject = form_type is not None and not form_type.unsigned_allowed and not recognised
+    failpoints.hit("verify:before_commit")
+    with app.sessions() as session, session.begin():
+        new_state = S.REJECTED.value if must_reject else S.VERIFIED.value
+        if not _claim(session, sid, S.VALIDATED.value, new_state, app):
+            return []
+        sub = session.get(Submission, sid)
+        assert sub is not None
+        sub.verification = dict(
+            report.to_dict(),
+            recognised_form=recognised,
+            summary_cs=report.summary("cs"),
+            summary_en=report.summary("en"),
+        )
+        now = app.clock.now()
+        if must_reject:
+            sub.rejection_reasons = [
+                {
+                    "code": "signature_required",
+                    "message": (
+                        f"The form type {form_type.name_en if form_type else sub.form_type!r} "
+                        "may only be filed with a recognised electronic signature "
+                        "(qualified, or advanced based on a qualified certificate); "
+                        "the form carries none."
+                    ),
+                }
+            ]
+            add_event(session, sid, new_state, now=now, note="recognised signature required")
+            msgs = [_outbox(session, sid, "reject_notice", app)]
+        else:
+            note = "recognised signature" if recognised else "no recognised signature"
+            add_event(session, sid, new_state, now=now, note=note)
+            msgs = [_outbox(session, sid, "register", app)]
+        audit(
+            session,
+            at=now,
+            actor="system",
+            action=f"submission.{new_state}",
+            object_type="submission",
+            object_id=sid,
+            subject=sub.sender,
+            details={"recognised": recognised},
+        )
+        return _finish(session, msgs)
+
+
+# -- register ----------------------------------------------------------------------------------
+
+
+def register_stage(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.VERIFIED.value:
+        return []
+    verification = sub.verification or {}
+    recognised = bool(verification.get("recognised_form"))
+    form_type = schemas.catalogue().get(sub.form_type or "")
+    rules = form_type.deadline_rules if form_type else "sr"
+    deadline = None if recognised else compute_deadline(sub.received_at, rules)
+    office = app.settings.office
+    with app.sessions() as session, session.begin():
+        if not _claim(session, sid, S.VERIFIED.value, S.REGISTERED.value, app):
+            return []
+        failpoints.hit("register:after_claim")
+        sub = session.get(Submission, sid)
+        assert sub is not None
+        now = app.clock.now()
+        filing = register(
+            session,
+            sub,
+            Registration(
+                office=office.code,
+                pattern=office.reference_pattern,
+                signatures=_verdict_lines(verification),
+                recognised_signature=recognised,
+                needs_confirmation=not recognised,
+                deadline_rules=rules,
+                deadline=deadline.last_day if deadline else None,
+            ),
+            now=now,
+        )
+        filing.receipt_id = hashlib.sha256(f"receipt:{sid}".encode()).hexdigest()[:20].upper()
+        failpoints.hit("register:after_number")
+        audit(
+            session,
+            at=now,
+            actor="system",
+            action="filing.registered",
+            object_type="filing",
+            object_id=filing.reference,
+            subject=sub.sender,
+            details={"submission": sid, "deadline": deadline.to_dict() if deadline else None},
+        )
+        msgs = [_outbox(session, sid, "receipt", app)]
+        return _finish(session, msgs)
+
+
+def _verdict_lines(verification: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for f in verification.get("files", []):
+        for s in f.get("signatures", []):
+            lines.append(
+                {
+                    "file": f.get("name"),
+                    "qualification": s.get("qualification"),
+                    "indication": s.get("indication"),
+                    "signer": (s.get("signer") or {}).get("subject"),
+                }
+            )
+    return lines
+
+
+# -- receipt -----------------------------------------------------------------------------------
+
+
+def receipt(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.REGISTERED.value:
+        return []
+    with app.sessions() as session:
+        filing = session.execute(select(Filing).where(Filing.submission_id == sid)).scalar_one()
+    key = receipts.receipt_key(filing.reference, filing.received_at)
+    # idempotent: a receipt already stored (by a run that died before its commit) is adopted
+    if not app.store.exists("receipts", key):
+        pdf = app.sealer.seal(
+            receipts.render_receipt(receipt_data(app, sub, filing)), at=app.clock.now()
+        )
+        failpoints.hit("receipt:before_store")
+        retention = app.settings.storage.receipt_retention_days
+        retain = app.clock.now() + timedelta(days=retention) if retention else None
+        try:
+            app.store.put("receipts", key, pdf, content_type="application/pdf", retain_until=retain)
+        except app.storage_errors.ObjectExists:
+            log.info("receipt %s was stored by an earlier run: adopting it", key)
+    failpoints.hit("receipt:before_commit")
+    with app.sessions() as session, session.begin():
+        if not _claim(session, sid, S.REGISTERED.value, S.RECEIPTED.value, app):
+            return []
+        f = session.execute(select(Filing).where(Filing.submission_id == sid)).scalar_one()
+        f.receipt_key = key
+        now = app.clock.now()
+        add_event(session, sid, "receipt_issued", now=now, filing=f, note=key)
+        audit(
+            session,
+            at=now,
+            actor="system",
+            action="receipt.issued",
+            object_type="filing",
+            object_id=f.reference,
+            subject=f.sender,
+            details={"key": key, "receipt_id": f.receipt_id},
+        )
+        return _finish(session, [_outbox(session, sid, "notify", app)])
+
+
+def receipt_data(app: App, sub: Submission, filing: Filing) -> receipts.ReceiptData:
+    office = app.settings.office
+    form_type = schemas.catalogue().get(filing.form_type)
+    verification = sub.verification or {}
+    verdicts = tuple(
+        line for line in (verification.get("summary_cs") or "").splitlines() if line.strip()
+    ) or ("Podání neobsahuje elektronický podpis.",)
+    code = filing.receipt_id or ""
+    return receipts.ReceiptData(
+        receipt_id=code,
+        authority=receipts.Authority(office.name, office.address, office.code),
+        reference=filing.reference,
+        received_at=filing.received_at,
+        channel=filing.channel,  # type: ignore[arg-type]
+        sender=_sender(filing.sender, filing.sender_name, filing.channel),
+        form=receipts.FormInfo(
+            filing.form_type,
+            form_type.name_cs if form_type else filing.form_type,
+            filing.form_version,
+        ),
+        subject=filing.subject or "(bez předmětu)",
+        files=tuple(receipts.FileEntry(f.name, f.size, f.media_type, f.sha256) for f in sub.files),
+        verdicts=verdicts,
+        confirmation_needed=filing.deadline is not None,
+        confirmation_deadline=filing.deadline,
+        verification_code=code,
+        verification_url=f"{office.portal_url.rstrip('/')}/verify/{code}",
+    )
+
+
+def _sender(sender: str, name: str, channel: str) -> receipts.Sender:
+    if channel == "databox":
+        return receipts.Sender(name or sender, box_id=sender)
+    return receipts.Sender(name or sender, email=sender)
+
+
+# -- notify ------------------------------------------------------------------------------------
+
+
+def notify(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.RECEIPTED.value:
+        return []
+    with app.sessions() as session:
+        filing = session.execute(select(Filing).where(Filing.submission_id == sid)).scalar_one()
+    if "@" in sub.sender:
+        ctx = app.notice_context(filing.reference, sid)
+        ctx.update(
+            received_at=filing.received_at,
+            confirmation_needed=filing.deadline is not None,
+            deadline=filing.deadline,
+        )
+        app.notify("accepted", sub.sender, ctx, key=f"accepted:{sid}")
+    with app.sessions() as session, session.begin():
+        if not _claim(session, sid, S.RECEIPTED.value, S.COMPLETED.value, app):
+            return []
+        now = app.clock.now()
+        add_event(session, sid, S.COMPLETED.value, now=now, note="sender notified")
+        return []
+
+
+# -- reject_notice -----------------------------------------------------------------------------
+
+
+def reject_notice(app: App, sid: str) -> list[int]:
+    sub = _load(app, sid)
+    if sub is None or sub.state != S.REJECTED.value or sub.rejection_key:
+        return []
+    office = app.settings.office
+    key = receipts.rejection_key(sid, sub.received_at)
+    reasons = tuple(
+        receipts.RejectionReason(
+            r.get("message", ""), r.get("line"), r.get("column"), r.get("path")
+        )
+        for r in (sub.rejection_reasons or [])
+    ) or (receipts.RejectionReason("The submission was rejected."),)
+    form_type = schemas.catalogue().get(sub.form_type or "")
+    if not app.store.exists("receipts", key):
+        data = receipts.RejectionData(
+            submission_id=sid,
+            authority=receipts.Authority(office.name, office.address, office.code),
+            received_at=sub.received_at,
+            sender=_sender(sub.sender, sub.sender_name, sub.channel),
+            form=receipts.FormInfo(form_type.code, form_type.name_cs, form_type.version)
+            if form_type
+            else None,
+            reasons=reasons,
+        )
+        pdf = app.sealer.seal(receipts.render_rejection(data), at=app.clock.now())
+        try:
+            app.store.put("receipts", key, pdf, content_type="application/pdf")
+        except app.storage_errors.ObjectExists:
+            pass
+    if "@" in sub.sender:
+        ctx = app.notice_context("", sid)
+        ctx.update(reasons=[r.message for r in reasons], received_at=sub.received_at)
+        app.notify("rejected", sub.sender, ctx, key=f"rejected:{sid}")
+    with app.sessions() as session, session.begin():
+        res = session.execute(
+            update(Submission)
+            .where(Submission.id == sid, Submission.rejection_key.is_(None))
+            .values(rejection_key=key, updated_at=app.clock.now())
+        )
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            add_event(session, sid, "rejection_notice_issued", now=app.clock.now(), note=key)
+    return []
+
+
+RUNNERS = {
+    "validate": validate,
+    "verify": verify,
+    "register": register_stage,
+    "receipt": receipt,
+    "notify": notify,
+    "reject_notice": reject_notice,
+}
