@@ -95,7 +95,7 @@ def _check(url: str, per_worker: list[list[int]]) -> None:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as session:
-            seqs = (
+            stored = (
                 session.execute(
                     select(Filing.seq)
                     .where(Filing.office == OFFICE, Filing.year == 2026)
@@ -104,7 +104,7 @@ def _check(url: str, per_worker: list[list[int]]) -> None:
                 .scalars()
                 .all()
             )
-            assert seqs == list(range(1, TOTAL + 1))
+            assert list(stored) == list(range(1, TOTAL + 1))
             assert session.scalar(select(func.count()).select_from(Submission)) == TOTAL
             per_submission = session.execute(
                 select(Submission.id, func.count(Filing.id))
