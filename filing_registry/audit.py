@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from filing_registry.models import AuditEntry, AuditHead
@@ -67,13 +69,23 @@ def append(
 ) -> AuditEntry:
     """Append one entry in the session's transaction (the chain head stays locked until it ends)."""
     details = dict(details or {})
+    # Create the head row if this is the first entry ever. ON CONFLICT DO NOTHING, not a plain
+    # insert: two first appenders on PostgreSQL would both see no head and one would fail on
+    # the primary key; this way the second waits for the first and then takes the row lock.
+    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        ins(AuditHead)
+        .values(id=1, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    # populate_existing: a session reused across transactions (sessions do not expire on
+    # commit) must not take a stale head from its identity map.
     head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     seq = head.seq + 1
     at = at.astimezone(UTC)  # hash exactly what is stored and read back
     digest = entry_hash(head.hash, seq, at, actor, action, object_type, object_id, subject, details)

@@ -25,6 +25,7 @@ from filing_registry import (
     verify_chain,
 )
 from filing_registry.audit import entry_hash
+from filing_registry.models import AuditHead
 from podatelna.cli import main
 from tests.dbs import sqlite_url
 
@@ -225,3 +226,22 @@ def test_cli_audit_verify_names_the_broken_entry(
         "broken_at": 3,
         "reason": "its content does not match its hash",
     }
+
+
+def test_session_reused_across_transactions_sees_other_writers(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The head is re-read under the lock, not taken from a session's stale identity map
+    (sessions do not expire objects on commit)."""
+    kw = {"actor": "system", "action": "note", "object_type": "filing", "object_id": "1"}
+    with sessions() as long_lived:
+        with long_lived.begin():
+            audit(long_lived, at=T0, **kw)
+            head = long_lived.get(AuditHead, 1)  # e.g. shown on a status page: stays mapped
+            assert head is not None and head.seq == 1
+        with transaction(sessions) as other:
+            audit(other, at=T0, **kw)
+        with long_lived.begin():
+            assert audit(long_lived, at=T0, **kw).seq == 3
+    report = _verify(sessions)
+    assert report.ok and report.checked == 3
