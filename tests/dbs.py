@@ -5,6 +5,7 @@
 failed test left open do not keep it alive). When the server is unreachable it calls
 :func:`tests.services.missing`: the test skips locally and fails in CI. The ``pg_url`` fixture
 wraps it for tests (registered through ``pytest_plugins`` in ``tests/conftest.py``).
+``new_submission()`` builds a minimal submission row for registry tests.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def fresh_postgres_database(server_url: str = POSTGRES_URL) -> Iterator[str]:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         except OperationalError as exc:
-            missing(f"PostgreSQL at {server_url} ({exc.orig})")
+            shown = make_url(server_url).render_as_string(hide_password=True)
+            missing(f"PostgreSQL at {shown} ({str(exc.orig).splitlines()[0]})")
         url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
         try:
             yield url
