@@ -300,7 +300,9 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ConfigError(f"{where} must be one of {', '.join(map(str, allowed))}, not {value!r}.")
+            raise ConfigError(
+                f"{where} must be one of {', '.join(map(str, allowed))}, not {value!r}."
+            )
         return value
     if origin in (tuple,):
         if isinstance(value, str):

@@ -28,7 +28,8 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
         ping_broker(app.settings.broker)
     except ConnectionError as exc:
         raise Unavailable(
-            f"The message broker is not reachable, so nothing was accepted; try again later. ({exc})"
+            "The message broker is not reachable, so nothing was accepted; "
+            f"try again later. ({exc})"
         ) from exc
     try:
         acceptance = accept(

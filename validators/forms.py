@@ -83,13 +83,17 @@ class _PerThread(threading.local):
 
 
 _local = _PerThread()
+#: libxml2's schema compiler is not safe to run in two threads at once (it fails with
+#: "xmlSchemaPValAttrNodeValue ... not a built-in type"); compilation is rare, so serialise it.
+_compile_lock = threading.Lock()
 
 
 def _schema(form: schemas.FormType) -> etree.XMLSchema:
     schema = _local.schemas.get(form.code)
     if schema is None:
         # The XSDs are trusted files of this package; imports resolve relative to them.
-        schema = etree.XMLSchema(etree.parse(str(form.xsd_path)))
+        with _compile_lock:
+            schema = etree.XMLSchema(etree.parse(str(form.xsd_path)))
         _local.schemas[form.code] = schema
     return schema
 

@@ -177,7 +177,9 @@ def wait_for(
         with app.sessions() as session:
             sub = session.get(Submission, submission_id)
             state = sub.state if sub else "missing"
-            done = state in states and not (state == "rejected" and not sub.rejection_key)
+            done = state in states and not (
+                sub is not None and state == "rejected" and not sub.rejection_key
+            )
         if done or time.monotonic() > deadline:
             return state
         time.sleep(0.05)
