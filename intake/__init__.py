@@ -14,13 +14,14 @@ from intake.accept import (
     accept,
     new_id,
 )
-from intake.errors import BadRequest, IntakeError, TooLarge, TooManyFiles, Unavailable
+from intake.errors import BadRequest, FileTooLarge, IntakeError, TooLarge, TooManyFiles, Unavailable
 from intake.limits import Budget, IntakeLimits
 
 __all__ = [
     "Acceptance",
     "BadRequest",
     "BlobSink",
+    "FileTooLarge",
     "Budget",
     "Incoming",
     "IncomingFile",

@@ -19,6 +19,12 @@ class TooLarge(IntakeError):
     status = 413
 
 
+class FileTooLarge(TooLarge):
+    """One file exceeded the per-file limit."""
+
+    code = "file_too_large"
+
+
 class TooManyFiles(IntakeError):
     code = "too_many_files"
     status = 413

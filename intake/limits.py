@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from intake.errors import TooLarge, TooManyFiles
+from intake.errors import FileTooLarge, TooLarge, TooManyFiles
 
 CHUNK = 64 * 1024
 
@@ -45,7 +45,9 @@ class Budget:
             size += len(chunk)
             self.total += len(chunk)
             if size > file_limit:
-                raise TooLarge(f"The file {name!r} is larger than the limit of {file_limit} bytes.")
+                raise FileTooLarge(
+                    f"The file {name!r} is larger than the limit of {file_limit} bytes."
+                )
             if self.total > self.limits.max_total_bytes:
                 raise TooLarge(
                     "The submission is larger than the limit of "

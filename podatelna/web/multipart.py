@@ -16,7 +16,7 @@ from typing import IO
 from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 
-from intake import BadRequest, IntakeLimits, TooLarge, TooManyFiles
+from intake import BadRequest, FileTooLarge, IntakeLimits, TooLarge, TooManyFiles
 
 MAX_FIELD_BYTES = 4096
 
@@ -100,7 +100,9 @@ async def parse(content_type: str, body: AsyncIterator[bytes], limits: IntakeLim
             return
         limit = limits.max_form_bytes if part.name == "form" else limits.max_file_bytes
         if part.size > limit:
-            raise TooLarge(f"The file {part.filename!r} is larger than the limit of {limit} bytes.")
+            raise FileTooLarge(
+                f"The file {part.filename!r} is larger than the limit of {limit} bytes."
+            )
         part.file.write(data[start:end])
 
     parser = MultipartParser(
