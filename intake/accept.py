@@ -79,7 +79,8 @@ class Acceptance:
     submission_id: str
     state: str
     created: bool  # False: an earlier submission with the same key was returned
-    outbox_ids: tuple[int, ...] = field(default=())
+    #: the first pipeline message, committed with the row: (outbox id, stage, submission id)
+    outbox_ids: tuple[tuple[int, str, str], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.submission_id, "state": self.state, "created": self.created}
@@ -197,7 +198,9 @@ def accept(
         if raced is None:
             raise
         return raced
-    return Acceptance(sub_id, SubmissionState.RECEIVED.value, True, (outbox_id,))
+    return Acceptance(
+        sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
+    )
 
 
 def _find(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance | None:

@@ -62,7 +62,7 @@ def run_worker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     app.pipeline.start_workers(args.threads)
     log.info("worker running; SIGTERM or Ctrl-C stops it")
-    app.pipeline.sweep(unsent_after=0)
+    app.pipeline.sweep()
     stop.wait()
     app.close()
     return 0

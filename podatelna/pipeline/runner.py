@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from filing_registry import OutboxMessage, Submission, SubmissionState
 from podatelna.pipeline.broker import build_broker
-from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE
+from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE, Next
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -58,63 +58,49 @@ class Pipeline:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def dispatch(self, outbox_ids: list[int] | tuple[int, ...]) -> int:
-        """Send the outbox messages ``outbox_ids`` and mark them sent; returns how many."""
-        if not outbox_ids:
-            return 0
-        with self.app.sessions() as session:
-            rows = (
-                session.execute(
-                    select(OutboxMessage).where(
-                        OutboxMessage.id.in_(list(outbox_ids)), OutboxMessage.sent_at.is_(None)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        sent = []
-        for row in rows:
-            self.actors[row.stage].send(row.submission_id)
-            sent.append(row.id)
-        if sent:
-            with self.app.sessions() as session, session.begin():
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(sent))
-                    .values(sent_at=self.app.clock.now())
-                )
-        return len(sent)
+    def dispatch(self, messages: list[Next] | tuple[Next, ...]) -> int:
+        """Send committed outbox messages ``(id, stage, submission id)`` to the broker.
 
-    def run_inline(self, submission_id: str, stage: str) -> list[int]:
-        """Run one stage in this thread (tests, benchmarks); returns the outbox ids it wrote."""
+        The row is marked delivered by the stage that consumes it (in its own transaction), so
+        sending costs no database write; a row still unmarked after the lease is sent again by
+        the sweeper.
+        """
+        for _id, stage, submission_id in messages:
+            self.actors[stage].send(submission_id)
+        return len(messages)
+
+    def run_inline(self, submission_id: str, stage: str) -> list[Next]:
+        """Run one stage in this thread (tests, benchmarks); returns the messages it wrote."""
         return RUNNERS[stage](self.app, submission_id)
 
     # -- sweeping ----------------------------------------------------------------------------
 
-    def sweep(self, *, unsent_after: float = 5.0) -> dict[str, int]:
-        """Send outbox rows left unsent, and re-send work for submissions stuck past the lease."""
+    def sweep(self) -> dict[str, int]:
+        """Re-send messages not consumed within the lease, and work for stuck submissions."""
         now = self.app.clock.now()
-        with self.app.sessions() as session:
+        lease = now - timedelta(seconds=self.settings.lease_seconds)
+        again: list[Next] = []
+        with self.app.sessions() as session, session.begin():
             unsent = (
                 session.execute(
-                    select(OutboxMessage.id).where(
-                        OutboxMessage.sent_at.is_(None),
-                        OutboxMessage.created_at < now - timedelta(seconds=unsent_after),
+                    select(OutboxMessage).where(
+                        OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < lease
                     )
                 )
                 .scalars()
                 .all()
             )
-        relayed = self.dispatch(list(unsent))
-        lease = now - timedelta(seconds=self.settings.lease_seconds)
-        stuck_ids: list[int] = []
-        with self.app.sessions() as session, session.begin():
+            for row in unsent:  # lost between commit and send, or lost by the broker
+                row.created_at = now
+                again.append((row.id, row.stage, row.submission_id))
+            pending = {(m[2], m[1]) for m in again}
             stuck = session.execute(
                 select(Submission.id, Submission.state, Submission.rejection_key).where(
                     Submission.updated_at < lease,
-                    Submission.state.not_in([SubmissionState.COMPLETED.value]),
+                    Submission.state != SubmissionState.COMPLETED.value,
                 )
             ).all()
+            resent = 0
             for sid, state, rejection_key in stuck:
                 if state == SubmissionState.REJECTED.value:
                     if rejection_key:
@@ -125,20 +111,31 @@ class Pipeline:
                 session.execute(
                     update(Submission).where(Submission.id == sid).values(updated_at=now)
                 )
+                if (sid, stage) in pending:
+                    continue
                 msg = OutboxMessage(submission_id=sid, stage=stage, created_at=now)
                 session.add(msg)
                 session.flush()
-                stuck_ids.append(msg.id)
-        resent = self.dispatch(stuck_ids)
-        if relayed or resent:
-            log.info("sweeper: relayed %d unsent message(s), re-sent %d stuck", relayed, resent)
+                again.append((msg.id, stage, sid))
+                resent += 1
+        self.dispatch(again)
+        relayed = len(again) - resent
+        if again:
+            log.info("sweeper: re-sent %d unconsumed message(s), %d stuck", relayed, resent)
         return {"relayed": relayed, "resent": resent}
 
     # -- workers -----------------------------------------------------------------------------
 
-    def start_workers(self, threads: int | None = None, *, sweeper: bool = True) -> None:
+    def start_workers(
+        self, threads: int | None = None, *, sweeper: bool = True, stages: tuple[str, ...] = ()
+    ) -> None:
+        """Start dramatiq workers in this process (for ``stages`` only, when given)."""
+        queues = {self.actors[s].queue_name for s in stages} if stages else None
         self._worker = dramatiq.Worker(
-            self.broker, worker_threads=threads or self.settings.worker_threads, worker_timeout=100
+            self.broker,
+            queues=queues,
+            worker_threads=threads or self.settings.worker_threads,
+            worker_timeout=100,
         )
         self._worker.start()
         if sweeper:

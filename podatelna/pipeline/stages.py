@@ -59,12 +59,30 @@ STAGE_FOR_STATE = {
 
 
 def _claim(session: Session, sid: str, expected: str, new: str, app: App) -> bool:
+    """Move ``sid`` from ``expected`` to ``new``; False when another run got there first.
+
+    The message that started this stage is marked delivered in the same transaction (the
+    consumer acknowledges its outbox row), so the sweeper never re-sends finished work.
+    """
+    now = app.clock.now()
     res = session.execute(
         update(Submission)
         .where(Submission.id == sid, Submission.state == expected)
-        .values(state=new, updated_at=app.clock.now())
+        .values(state=new, updated_at=now)
     )
-    return res.rowcount == 1  # type: ignore[attr-defined]
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    stage = STAGE_FOR_STATE.get(expected, "reject_notice")
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.submission_id == sid,
+            OutboxMessage.stage == stage,
+            OutboxMessage.sent_at.is_(None),
+        )
+        .values(sent_at=now)
+    )
+    return True
 
 
 def _outbox(session: Session, sid: str, stage: str, app: App) -> OutboxMessage:
@@ -78,15 +96,18 @@ def _load(app: App, sid: str) -> Submission | None:
         return session.get(Submission, sid)
 
 
-def _finish(session: Session, msgs: list[OutboxMessage]) -> list[int]:
+Next = tuple[int, str, str]  # outbox id, stage, submission id
+
+
+def _finish(session: Session, msgs: list[OutboxMessage]) -> list[Next]:
     session.flush()
-    return [m.id for m in msgs]
+    return [(m.id, m.stage, m.submission_id) for m in msgs]
 
 
 # -- validate ----------------------------------------------------------------------------------
 
 
-def validate(app: App, sid: str) -> list[int]:
+def validate(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.RECEIVED.value:
         return []
@@ -158,7 +179,7 @@ def validate(app: App, sid: str) -> list[int]:
 # -- verify ------------------------------------------------------------------------------------
 
 
-def verify(app: App, sid: str) -> list[int]:
+def verify(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.VALIDATED.value:
         return []
@@ -219,7 +240,7 @@ def verify(app: App, sid: str) -> list[int]:
 # -- register ----------------------------------------------------------------------------------
 
 
-def register_stage(app: App, sid: str) -> list[int]:
+def register_stage(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.VERIFIED.value:
         return []
@@ -284,7 +305,7 @@ def _verdict_lines(verification: dict[str, Any]) -> list[dict[str, Any]]:
 # -- receipt -----------------------------------------------------------------------------------
 
 
-def receipt(app: App, sid: str) -> list[int]:
+def receipt(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.REGISTERED.value:
         return []
@@ -363,7 +384,7 @@ def _sender(sender: str, name: str, channel: str) -> receipts.Sender:
 # -- notify ------------------------------------------------------------------------------------
 
 
-def notify(app: App, sid: str) -> list[int]:
+def notify(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.RECEIPTED.value:
         return []
@@ -388,7 +409,7 @@ def notify(app: App, sid: str) -> list[int]:
 # -- reject_notice -----------------------------------------------------------------------------
 
 
-def reject_notice(app: App, sid: str) -> list[int]:
+def reject_notice(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.REJECTED.value or sub.rejection_key:
         return []
@@ -426,6 +447,15 @@ def reject_notice(app: App, sid: str) -> list[int]:
             update(Submission)
             .where(Submission.id == sid, Submission.rejection_key.is_(None))
             .values(rejection_key=key, updated_at=app.clock.now())
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.submission_id == sid,
+                OutboxMessage.stage == "reject_notice",
+                OutboxMessage.sent_at.is_(None),
+            )
+            .values(sent_at=app.clock.now())
         )
         if res.rowcount == 1:  # type: ignore[attr-defined]
             add_event(session, sid, "rejection_notice_issued", now=app.clock.now(), note=key)

@@ -1,0 +1,182 @@
+"""Submissions per second from intake to *registered*, next to the bare library calls.
+
+    .venv/bin/python -m benchmarks.bench_pipeline [N] [--production]
+
+Embedded defaults (SQLite WAL, in-process broker, directory store) always; with
+``--production`` also PostgreSQL + Redis + S3 (a SeaweedFS server is started for the run).
+The pipeline runs intake (8 client threads) and the validate → verify → register stages in
+workers; the bare run does, per submission, what those steps must at least do: one lxml parse +
+XSD validation, one object put and one INSERT, from 8 threads. Both are printed with the ratio.
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import Column, MetaData, String, Table, create_engine, func, select
+
+import schemas
+from filing_registry import Submission
+from intake import Incoming, IncomingFile, Sender
+from podatelna.app import App
+from podatelna.config import load_settings
+from podatelna.service import file_submission
+
+THREADS = 8
+FORM = schemas.sample_path("obecne-podani").read_bytes()
+
+
+def pipeline_rate(app: App, n: int) -> float:
+    app.migrate()
+    app.ensure_buckets()
+    app.pipeline.start_workers(4, sweeper=False, stages=("validate", "verify", "register"))
+    run = uuid.uuid4().hex[:8]
+
+    def one(i: int) -> None:
+        file_submission(
+            app,
+            Incoming(
+                "cli",
+                Sender(f"bench{i}@example.cz"),
+                IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+                idempotency_key=f"{run}-{i}",
+            ),
+        )
+
+    # warm up (schema compilation, connections, first seal key load)
+    for i in range(5):
+        one(-1 - i)
+    time.sleep(1)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(one, range(n)))
+    while True:
+        with app.sessions() as s:
+            done = s.execute(
+                select(func.count())
+                .select_from(Submission)
+                .where(
+                    Submission.state.in_(["registered", "rejected"]),
+                    Submission.idempotency_key.like(f"{run}-%"),
+                )
+            ).scalar_one()
+        if done >= n:
+            break
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    app.pipeline.stop_workers()
+    return n / elapsed
+
+
+def bare_rate(db_url: str, put, n: int) -> float:
+    schema = etree.XMLSchema(etree.parse(str(schemas.catalogue()["obecne-podani"].xsd_path)))
+    engine = create_engine(db_url)
+    md = MetaData()
+    t = Table(
+        f"bare_{uuid.uuid4().hex[:8]}",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("sha", String(64)),
+    )
+    md.create_all(engine)
+
+    def one(i: int) -> None:
+        doc = etree.fromstring(FORM)
+        assert schema.validate(doc)
+        sha = hashlib.sha256(FORM + str(i).encode()).hexdigest()
+        put(sha, FORM)
+        with engine.begin() as c:
+            c.execute(t.insert().values(id=uuid.uuid4().hex, sha=sha))
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(one, range(n)))
+    elapsed = time.perf_counter() - start
+    md.drop_all(engine)
+    return n / elapsed
+
+
+def fs_put(root: Path):
+    import os
+
+    def put(name: str, data: bytes) -> None:
+        p = root / name
+        with open(p, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return put
+
+
+def report(label: str, ours: float, bare: float) -> None:
+    print(
+        f"{label:<28} pipeline {ours:8.1f}/s   bare calls {bare:8.1f}/s   "
+        f"overhead ratio {bare / ours:5.2f}x"
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 500
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(environ={}, overrides={"data_dir": f"{tmp}/var"})
+        app = App(settings)
+        ours = pipeline_rate(app, n)
+        app.close()
+        (Path(tmp) / "bare").mkdir()
+        bare = bare_rate(f"sqlite:///{tmp}/bare.sqlite3", fs_put(Path(tmp) / "bare"), n)
+        report("embedded (SQLite, fs)", ours, bare)
+    if "--production" in sys.argv:
+        from minio import Minio
+
+        from tests.dbs import fresh_postgres_database
+        from tests.s3server import _new_server, unique_prefix
+
+        with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database() as pg:
+            server = _new_server(Path(tmp) / "s3")
+            server.start()
+            try:
+                prefix = unique_prefix()
+                settings = load_settings(
+                    environ={},
+                    overrides={
+                        "data_dir": f"{tmp}/var",
+                        "database": {"url": pg},
+                        "broker": {
+                            "kind": "redis",
+                            "url": "redis://127.0.0.1:6379/14",
+                            "namespace": f"bench{uuid.uuid4().hex[:6]}",
+                        },
+                        "storage": server.storage_settings(prefix),
+                    },
+                )
+                app = App(settings)
+                ours = pipeline_rate(app, n)
+                app.close()
+                host = server.endpoint.split("://")[-1]
+                client = Minio(host, server.access_key, server.secret_key, secure=False)
+                bucket = f"{prefix}bare"
+                client.make_bucket(bucket)
+
+                def put(name: str, data: bytes) -> None:
+                    client.put_object(bucket, name, io.BytesIO(data), len(data))
+
+                bare = bare_rate(pg, put, n)
+                report("PostgreSQL + Redis + S3", ours, bare)
+            finally:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
