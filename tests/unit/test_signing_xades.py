@@ -1,0 +1,165 @@
+"""XAdES enveloped in an XML form: verdict table (B-B) and hostile cases.
+
+``TestPKI.sign_xades`` makes XAdES-B-B (no timestamp), so the expectations are those of an
+untimestamped PAdES/CAdES signature validated at VALIDATION_TIME (see
+``test_signing_verdicts.test_untimestamped_signature_uses_the_validation_time``): what a
+timestamp would prove (revoked after, withdrawn after) is not available.
+"""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509 as pyca_x509
+from lxml import etree
+from signxml.verifier import SignatureConfiguration
+from signxml.xades import XAdESVerifier
+
+from signing import SignatureReport, load_trust, verify_file
+from tests.pki import SIGNERS, sample_xml, shared_pki, t
+
+P, IND, F = "TOTAL_PASSED", "INDETERMINATE", "TOTAL_FAILED"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+FORM = "urn:podatelna:test:form:1"
+
+#: signer -> (qualification, indication, sub-indication, recognised) for XAdES-B-B
+TABLE = {
+    "qes": ("QESig", P, None, True),
+    "qc_no_qscd": ("AdESig-QC", P, None, True),
+    "qseal": ("QESeal", P, None, True),
+    "nonqualified": ("AdESig", P, None, False),
+    "expired": ("Indeterminate", IND, "OUT_OF_BOUNDS_NO_POE", False),
+    "revoked_before": ("Indeterminate", IND, "REVOKED_NO_POE", False),
+    "revoked_after": ("Indeterminate", IND, "REVOKED_NO_POE", False),
+    "nonrep_only": ("QESig", P, None, True),
+    "unlisted": ("Indeterminate", IND, "NO_CERTIFICATE_CHAIN_FOUND", False),
+    "withdrawn": ("AdESig", P, None, False),
+}
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return shared_pki()
+
+
+@pytest.fixture(scope="module")
+def trust(pki):
+    return load_trust(pki.trust_settings())
+
+
+@pytest.fixture(scope="module")
+def signed_qes(pki) -> bytes:
+    return pki.sign_xades("qes", sample_xml())
+
+
+def _verify(data: bytes, trust):
+    return verify_file(data, name="form.xml", trust=trust, at=t.VALIDATION_TIME)
+
+
+def _only(report) -> SignatureReport:
+    assert len(report.signatures) == 1
+    return report.signatures[0]
+
+
+def test_table_covers_every_signer():
+    assert set(TABLE) == set(SIGNERS)
+
+
+@pytest.mark.parametrize("signer", sorted(TABLE))
+def test_verdict_table_xades(pki, trust, signer):
+    report = _verify(pki.sign_xades(signer, sample_xml()), trust)
+    sig = _only(report)
+    qualification, indication, sub, recognised = TABLE[signer]
+    assert (sig.qualification, sig.indication, sig.subindication) == (
+        qualification,
+        indication,
+        sub,
+    ), sig.reasons
+    assert report.recognised is recognised
+    assert sig.format == "XAdES" and sig.level == "B-B" and sig.timestamp is None
+    assert sig.signer is not None
+    assert sig.signer.subject == pki.signers[signer].asn1_cert.subject.human_friendly
+    assert sig.signing_time is not None  # the claimed XAdES SigningTime
+    assert sig.covers_whole_document is (indication == P)
+    assert SignatureReport.from_dict(sig.to_dict()) == sig
+
+
+def test_tampered_form_fails(trust, signed_qes):
+    tampered = signed_qes.replace(b"<amount>100</amount>", b"<amount>900</amount>")
+    assert tampered != signed_qes
+    sig = _only(_verify(tampered, trust))
+    assert (sig.indication, sig.subindication, sig.qualification) == (
+        F,
+        "HASH_FAILURE",
+        "NotAdES",
+    )
+    assert not sig.recognised
+
+
+def test_tampered_signature_value_fails(trust, signed_qes):
+    root = etree.fromstring(signed_qes)
+    value = root.find(f".//{{{DS}}}SignatureValue")
+    raw = bytearray(value.text.encode())
+    raw[5] = ord("A") if raw[5] != ord("A") else ord("B")
+    value.text = raw.decode()
+    sig = _only(_verify(etree.tostring(root), trust))
+    assert sig.indication == F
+    assert sig.subindication in {"SIG_CRYPTO_FAILURE", "FORMAT_FAILURE"}
+
+
+def _wrapped(signed: bytes) -> bytes:
+    """The original signed form moved into a wrapper; a forged root takes its place."""
+    original = etree.fromstring(signed)
+    signature = original.find(f"{{{DS}}}Signature")
+    original.remove(signature)
+    forged = etree.Element(f"{{{FORM}}}form", nsmap={None: FORM}, Id="forged")
+    etree.SubElement(forged, f"{{{FORM}}}subject").text = "Zadost"
+    etree.SubElement(forged, f"{{{FORM}}}amount").text = "999999"
+    hidden = etree.SubElement(forged, f"{{{FORM}}}attachment")
+    hidden.append(original)
+    forged.append(signature)
+    return etree.tostring(forged, xml_declaration=True, encoding="UTF-8")
+
+
+def test_wrapped_reference_fails(pki, trust, signed_qes):
+    wrapped = _wrapped(signed_qes)
+    # signxml's core check alone accepts it: the reference still resolves to the hidden copy
+    cert = pyca_x509.load_pem_x509_certificate(pki.signers["qes"].cert_pem)
+    XAdESVerifier().verify(
+        wrapped,
+        x509_cert=cert,
+        expect_config=SignatureConfiguration(
+            expect_references=True, verification_time=t.VALIDATION_TIME
+        ),
+    )
+    sig = _only(_verify(wrapped, trust))
+    assert (sig.indication, sig.subindication, sig.qualification) == (
+        F,
+        "FORMAT_FAILURE",
+        "NotAdES",
+    )
+    assert any("wrapping" in r for r in sig.reasons), sig.reasons
+    assert not sig.recognised and not sig.covers_whole_document
+
+
+def test_duplicate_ids_fail(trust, signed_qes):
+    root = etree.fromstring(signed_qes)
+    signature = root.find(f"{{{DS}}}Signature")
+    # outside what the enveloped reference digests: only the identifier check can catch it
+    etree.SubElement(signature, f"{{{DS}}}Object", Id="form")
+    sig = _only(_verify(etree.tostring(root), trust))
+    assert (sig.indication, sig.subindication) == (F, "FORMAT_FAILURE")
+    assert any("more than one element" in r for r in sig.reasons), sig.reasons
+
+
+def test_unsigned_xml_has_no_signatures(trust):
+    report = _verify(sample_xml(), trust)
+    assert report.signatures == ()
+    assert not report.recognised
+
+
+def test_dtd_is_not_processed(trust, signed_qes):
+    body = signed_qes.split(b"?>", 1)[1]
+    hostile = b'<?xml version="1.0"?><!DOCTYPE form [<!ENTITY x "y">]>' + body
+    sig = _only(_verify(hostile, trust))
+    assert (sig.indication, sig.subindication) == (F, "FORMAT_FAILURE")
+    assert any("DTD" in r for r in sig.reasons)
