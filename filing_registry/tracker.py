@@ -39,6 +39,7 @@ __all__ = [
     "ConfirmationError",
     "ConfirmationLate",
     "InvalidConfirmation",
+    "LinkRefused",
     "LinkResult",
     "NotAwaitingConfirmation",
     "confirm",
@@ -73,6 +74,14 @@ class NotAwaitingConfirmation(ConfirmationError):
 
 class InvalidConfirmation(ConfirmationError):
     code = "invalid_confirmation"
+
+
+class LinkRefused(ConfirmationError):
+    """A re-filing did not confirm the filing it names; ``code`` is the :class:`LinkResult`'s."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # -- reading a filing's period ------------------------------------------------------------------
@@ -283,8 +292,9 @@ def correct(
             f"Filing {filing.reference} has no confirmation deadline, so it cannot be set to "
             f"{target.value}."
         )
-    previous = {
-        "tracker_state": filing.tracker_state,
+    was = filing.tracker_state
+    previous: dict[str, Any] = {
+        "tracker_state": was,
         "confirmation": filing.confirmation,
         "reminders_sent": list(filing.reminders_sent or []),
     }
@@ -302,7 +312,7 @@ def correct(
             "recorded_by": actor,
             "note": note,
         }
-    if not _transition(session, filing, from_states=[previous["tracker_state"]], values=values):
+    if not _transition(session, filing, from_states=[was], values=values):
         session.refresh(filing)
         raise NotAwaitingConfirmation(
             f"Filing {filing.reference} changed while the correction was being recorded; it is "
@@ -314,7 +324,7 @@ def correct(
         action="filing.tracker_corrected",
         state=target.value,
         actor=actor,
-        note=f"corrected from {previous['tracker_state']} to {target.value}: {note}",
+        note=f"corrected from {was} to {target.value}: {note}",
         now=now,
         details={"from": previous, "to": target.value, "note": note},
     )

@@ -18,8 +18,12 @@ from sqlalchemy import select
 
 from filing_registry import Filing, Submission
 from filing_registry.deadlines import PRAGUE, days_left
+from filing_registry.journal import get_filing
 from filing_registry.tracker import (
+    InvalidConfirmation,
+    LinkRefused,
     LinkResult,
+    confirm,
     filing_deadline,
     lapse_due,
     link_refiling,
@@ -35,7 +39,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["link_confirmation", "notify_confirmed", "sweep_tracker"]
+__all__ = [
+    "awaiting",
+    "link_confirmation",
+    "notify_confirmed",
+    "record_confirmation",
+    "sweep_tracker",
+]
 
 
 def _today(now: datetime) -> date:
@@ -123,6 +133,92 @@ def _form_bytes(app: App, sub: Submission) -> bytes:
     return bytes(app.store.get("submissions", form.storage_key))
 
 
+def _same_content(app: App, a: Submission, b: Submission) -> bool:
+    try:
+        return canonical_form_bytes(_form_bytes(app, a)) == canonical_form_bytes(
+            _form_bytes(app, b)
+        )
+    except ValidatorError:
+        return False
+
+
+def filing_row(filing: Filing, today: date) -> dict[str, Any]:
+    """A filing's tracker record for clerks (JSON-serialisable)."""
+    left = days_left(filing_deadline(filing), today) if filing.deadline else None
+    return {
+        "reference": filing.reference,
+        "sender": filing.sender,
+        "sender_name": filing.sender_name,
+        "received_at": filing.received_at.isoformat(),
+        "form_type": filing.form_type,
+        "subject": filing.subject,
+        "tracker_state": filing.tracker_state,
+        "deadline": filing.deadline.isoformat() if filing.deadline else None,
+        "deadline_rules": filing.deadline_rules,
+        "days_left": left,
+        "reminders_sent": list(filing.reminders_sent or []),
+        "confirmation": filing.confirmation,
+    }
+
+
+def awaiting(app: App, *, due_within: int | None = None) -> list[dict[str, Any]]:
+    """Filings awaiting confirmation, by last day (then reference), with the days left."""
+    today = _today(app.clock.now())
+    with app.sessions() as session:
+        rows = session.execute(
+            select(Filing)
+            .where(Filing.tracker_state == "awaiting_confirmation")
+            .order_by(Filing.deadline, Filing.year, Filing.office, Filing.seq)
+        ).scalars()
+        out = [filing_row(f, today) for f in rows]
+    if due_within is not None:
+        out = [r for r in out if r["days_left"] is not None and r["days_left"] <= due_within]
+    return out
+
+
+def record_confirmation(
+    app: App,
+    reference: str,
+    *,
+    how: str | None = None,
+    on: date | None = None,
+    by_reference: str | None = None,
+    note: str = "",
+    actor: str,
+) -> dict[str, Any]:
+    """A clerk records a confirmation of ``reference`` (CLI and HTTP); notifies the sender.
+
+    With ``by_reference`` the named re-filing must be signed or from a data box and have the
+    same content; ``how`` is then taken from it. Raises the tracker's errors (with codes).
+    """
+    now = app.clock.now()
+    with app.sessions() as session, session.begin():
+        filing = get_filing(session, reference)
+        if by_reference:
+            refiling = get_filing(session, by_reference)
+            equal = _same_content(app, refiling.submission, filing.submission)
+            result = link_refiling(
+                session, refiling, reference, canonical_equal=equal, actor=actor, now=now
+            )
+            if not result.linked:
+                raise LinkRefused(result.code, result.reason)
+            session.refresh(filing)
+        else:
+            if how not in ("posted", "received"):
+                raise InvalidConfirmation(
+                    f"A confirmation of filing {reference} is either a hand-signed copy "
+                    "(posted or received, with its day) or a re-filing named by its reference "
+                    "number."
+                )
+            confirm(session, filing, how=how, on=on, actor=actor, note=note, now=now)
+        fid = filing.id
+    with app.sessions() as session:
+        filing = session.get(Filing, fid)
+        assert filing is not None
+        notify_confirmed(app, filing, day=_today(now))
+        return filing_row(filing, _today(now))
+
+
 def link_confirmation(app: App, submission_id: str) -> LinkResult | None:
     """Hook for the register stage: a registered re-filing naming ``confirms_reference``.
 
@@ -143,14 +239,7 @@ def link_confirmation(app: App, submission_id: str) -> LinkResult | None:
         target = session.execute(
             select(Filing).where(Filing.reference == sub.confirms_reference)
         ).scalar_one_or_none()
-        equal = False
-        if target is not None:
-            try:
-                equal = canonical_form_bytes(_form_bytes(app, sub)) == canonical_form_bytes(
-                    _form_bytes(app, target.submission)
-                )
-            except ValidatorError:
-                equal = False
+        equal = target is not None and _same_content(app, sub, target.submission)
     with app.sessions() as session, session.begin():
         refiling = session.execute(
             select(Filing).where(Filing.submission_id == submission_id)
