@@ -16,10 +16,17 @@ trusted-list anchor, validity, revocation (local CRLs/OCSP of the :class:`TrustC
 usage (nonRepudiation alone passes) and the qualification are decided by the same pyHanko trust
 manager, validation spec and :class:`QualificationAssessor` as for PAdES/CAdES.
 
-Limits: one signature per document (more are reported as not verifiable); the signing time is
-the validation time (B-B, as for an untimestamped PAdES/CAdES signature), the claimed XAdES
-SigningTime is reported but proves nothing; a SignatureTimeStamp is not evaluated yet (the
-report says so and the signature is judged as B-B).
+Signing time: a SignatureTimeStamp (over the canonical ds:SignatureValue, from a qualified TSA,
+validated with pyHanko's timestamp validation) proves it: level B-T, a revocation of the signer
+after that time does not hurt, and the CA/QC service status is read at that time. Without a
+valid timestamp the signature is judged at the validation time (B-B, as for an untimestamped
+PAdES/CAdES signature); the claimed XAdES SigningTime is reported but proves nothing.
+
+Limits: one signature per document (more are reported as not verifiable); only the first
+SignatureTimeStamp is evaluated; XAdES-LT/LTA properties (certificate and revocation values,
+archive timestamps) are not read, revocation data come from the trust context only; a signer
+certificate that expired before the validation time stays INDETERMINATE even when a timestamp
+proves an earlier signature (no POE-based extension, as there are no embedded revocation data).
 """
 
 from __future__ import annotations
@@ -29,15 +36,17 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.ades import _operation_scoped_spec
+from pyhanko.sign.validation.ades import _operation_scoped_spec, ades_timestamp_validation
 from pyhanko.sign.validation.policy_decl import bootstrap_validation_data_handlers
 from pyhanko.sign.validation.qualified.assess import QualificationAssessor
 from pyhanko.sign.validation.qualified.q_status import QualificationResult
+from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator.authority import AuthorityWithCert
 from signxml import InvalidDigest, InvalidInput, InvalidSignature
 from signxml.exceptions import InvalidCertificate, SignXMLException
@@ -47,7 +56,7 @@ from signxml.xades import XAdESVerifier
 from . import _common
 from ._spec import signature_spec
 from .classify import classify, indication_of
-from .report import TOTAL_PASSED, SignatureReport
+from .report import TOTAL_PASSED, SignatureReport, TimestampInfo
 from .trust import TrustContext
 
 __all__ = ["looks_signed_xml", "verify_xml"]
@@ -67,6 +76,7 @@ _C14N = {
     "http://www.w3.org/2001/10/xml-exc-c14n#",
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
 }
+_C14N_DEFAULT = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 _SIGNED_PROPS_TYPE = "http://uri.etsi.org/01903#SignedProperties"
 _DIGESTS = {
     "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
@@ -275,8 +285,14 @@ async def _trust(
     trust: TrustContext,
     at: datetime,
     explicit_time: bool,
+    proven_time: datetime | None,
 ) -> tuple[AdESSubIndic, QualificationResult | None]:
-    """Path, validity, revocation and key usage at ``at``, then qualification at ``at``."""
+    """Path, validity, revocation and key usage at ``at``; qualification at the signing time.
+
+    ``proven_time`` is the time of a verified signature timestamp: a revocation after it does
+    not hurt (EN 319 102-1: POE before the revocation), and the CA/QC service status is read
+    at that time.
+    """
     timing = _common.timing(at, explicit_time)
     async with _operation_scoped_spec(signature_spec(trust)) as spec:
         handlers = bootstrap_validation_data_handlers(spec=spec, timing_info=timing)
@@ -292,13 +308,90 @@ async def _trust(
             key_usage_settings=spec.key_usage_settings,
             paths=vc.path_builder.async_build_paths_lazy(cert),
         )
-    if op.error_subindic is not None:
-        return op.error_subindic, None
+        key_usage = spec.key_usage_settings
     path = op.success_result
+    if op.error_subindic is not None:
+        revoked = op.revo_details
+        if (
+            op.error_subindic == AdESIndeterminate.REVOKED_NO_POE
+            and proven_time is not None
+            and revoked is not None
+            and not revoked.ca_revoked
+            and proven_time < revoked.revocation_date
+            and op.error_path is not None
+        ):
+            try:
+                key_usage.validate(cert)  # not reached by the revocation failure
+            except Exception:  # noqa: BLE001 - certvalidator's InvalidCertificateError
+                return AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE, None
+            path = op.error_path
+        else:
+            return op.error_subindic, None
     if path is None:
         return AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE, None
-    qualification = QualificationAssessor(trust.registry).check_entity_cert_qualified(path, at)
+    moment = proven_time or at
+    qualification = QualificationAssessor(trust.registry).check_entity_cert_qualified(path, moment)
     return AdESPassed.OK, qualification
+
+
+def _tst(sig: etree._Element) -> tuple[cms.SignedData, bytes] | None:
+    """The first SignatureTimeStamp token and the canonical SignatureValue it must cover."""
+    ts_el = sig.find(
+        "ds:Object/xades:QualifyingProperties/xades:UnsignedProperties"
+        "/xades:UnsignedSignatureProperties/xades:SignatureTimeStamp",
+        _NS,
+    )
+    if ts_el is None:
+        return None
+    token = ts_el.find("xades:EncapsulatedTimeStamp", _NS)
+    value = sig.find("ds:SignatureValue", _NS)
+    if token is None or value is None:
+        raise _Reject(AdESFailure.FORMAT_FAILURE, "The signature timestamp is malformed.")
+    method = ts_el.find("ds:CanonicalizationMethod", _NS)
+    alg = method.get("Algorithm", _C14N_DEFAULT) if method is not None else _C14N_DEFAULT
+    if alg not in _C14N:
+        raise _Reject(
+            AdESFailure.FORMAT_FAILURE,
+            f"The signature timestamp uses an unknown canonicalisation {alg!r}.",
+        )
+    c14n = etree.tostring(
+        value,
+        method="c14n",
+        exclusive="xml-exc-c14n" in alg,
+        with_comments=alg.endswith("#WithComments"),
+    )
+    try:
+        ci = cms.ContentInfo.load(base64.b64decode(token.text or ""), strict=True)
+        sd = ci["content"]
+        sd["encap_content_info"]["content"].parsed  # noqa: B018 - force a parse
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _Reject(
+            AdESFailure.FORMAT_FAILURE, "The signature timestamp is not a timestamp token."
+        ) from exc
+    return sd, c14n
+
+
+async def _check_tst(
+    tst: tuple[cms.SignedData, bytes], *, trust: TrustContext, at: datetime, explicit: bool
+) -> tuple[datetime | None, TimestampSignatureStatus | None, str | None]:
+    """(proven time or ``None``, status, reason when the timestamp proves nothing)."""
+    sd, c14n = tst
+    res = await ades_timestamp_validation(
+        sd,
+        signature_spec(trust),
+        lambda algo: hashlib.new(algo, c14n).digest(),
+        timing_info=_common.timing(at, explicit),
+    )
+    status = res.api_status if isinstance(res.api_status, TimestampSignatureStatus) else None
+    if isinstance(res.ades_subindic, AdESPassed) and status is not None:
+        return status.timestamp, status, None
+    _, sub = indication_of(res.ades_subindic)
+    return (
+        None,
+        status,
+        f"The signature timestamp does not verify ({sub}); it proves nothing and the signature"
+        " is judged at the validation time.",
+    )
 
 
 def _report(
@@ -308,6 +401,8 @@ def _report(
     qualification: QualificationResult | None,
     claimed: str | None,
     reasons: list[str],
+    level: str = "B-B",
+    timestamp: TimestampInfo | None = None,
 ) -> SignatureReport:
     indication, subindication = indication_of(sub)
     text = _common.words(subindication)
@@ -317,13 +412,13 @@ def _report(
     reasons.extend(class_reasons)
     return SignatureReport(
         format=_FMT,
-        level="B-B",
+        level=level,
         indication=indication,
         subindication=subindication,
         qualification=qual,
         signer=_common.signer_info(cert),
         signing_time=claimed,
-        timestamp=None,
+        timestamp=timestamp,
         covers_whole_document=indication == TOTAL_PASSED,
         modifications="none",
         reasons=tuple(dict.fromkeys(reasons)),
@@ -356,12 +451,6 @@ async def verify_xml(
         ]
     sig = sigs[0]
     claimed = _claimed_time(sig)
-    reasons: list[str] = []
-    if sig.find(".//xades:UnsignedSignatureProperties/xades:SignatureTimeStamp", _NS) is not None:
-        reasons.append(
-            "The signature carries a signature timestamp, which is not evaluated yet; the"
-            " signature is judged at the validation time."
-        )
     pyca_certs = _certs(sig)
     pyca_cert = _signing_cert(sig, pyca_certs)
     cert = (
@@ -376,6 +465,7 @@ async def verify_xml(
                 " the signature.",
             )
         _core(data, pyca_cert)
+        tst = _tst(sig)
     except _Reject as rej:
         return [_report(rej.sub, cert=cert, qualification=None, claimed=claimed, reasons=[rej.why])]
     assert cert is not None
@@ -384,13 +474,32 @@ async def verify_xml(
         for c in pyca_certs
         if c is not pyca_cert
     ]
+    reasons: list[str] = []
+    proven: datetime | None = None
+    ts_status: TimestampSignatureStatus | None = None
     try:
+        if tst is not None:
+            proven, ts_status, why = await _check_tst(
+                tst, trust=trust, at=at, explicit=explicit_time
+            )
+            if why:
+                reasons.append(why)
         sub, qualification = await _trust(
-            cert, others, trust=trust, at=at, explicit_time=explicit_time
+            cert, others, trust=trust, at=at, explicit_time=explicit_time, proven_time=proven
         )
     except Exception as exc:  # noqa: BLE001 - malformed input must give a report, not a crash
         return [_common.not_verifiable(_FMT, f"The signature cannot be processed: {exc}.", cert)]
-    # Same rule as for PDF/CMS: a certificate expired before the (validation) time is not valid.
-    if isinstance(sub, AdESPassed) and at > cert.not_valid_after:
+    # Same rule as for PDF/CMS: a certificate expired before the best signing time is not valid.
+    if isinstance(sub, AdESPassed) and (proven or at) > cert.not_valid_after:
         sub = AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
-    return [_report(sub, cert=cert, qualification=qualification, claimed=claimed, reasons=reasons)]
+    return [
+        _report(
+            sub,
+            cert=cert,
+            qualification=qualification,
+            claimed=_common.iso(proven) if proven else claimed,
+            reasons=reasons,
+            level="B-T" if tst is not None else "B-B",
+            timestamp=_common.timestamp_info(ts_status) if tst is not None else None,
+        )
+    ]

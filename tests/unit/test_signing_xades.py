@@ -8,6 +8,10 @@ timestamp would prove (revoked after, withdrawn after) is not available.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+
 import pytest
 from cryptography import x509 as pyca_x509
 from lxml import etree
@@ -16,10 +20,13 @@ from signxml.xades import XAdESVerifier
 
 from signing import SignatureReport, load_trust, verify_file
 from tests.pki import SIGNERS, sample_xml, shared_pki, t
+from tests.unit.test_signing_verdicts import TABLE as TIMESTAMPED_TABLE
 
 P, IND, F = "TOTAL_PASSED", "INDETERMINATE", "TOTAL_FAILED"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 FORM = "urn:podatelna:test:form:1"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 
 #: signer -> (qualification, indication, sub-indication, recognised) for XAdES-B-B
 TABLE = {
@@ -163,3 +170,60 @@ def test_dtd_is_not_processed(trust, signed_qes):
     sig = _only(_verify(hostile, trust))
     assert (sig.indication, sig.subindication) == (F, "FORMAT_FAILURE")
     assert any("DTD" in r for r in sig.reasons)
+
+
+def _with_signature_timestamp(pki, signed: bytes, *, over: bytes | None = None) -> bytes:
+    """XAdES-B-T: a SignatureTimeStamp from the qualified TSA (at SIGN_TIME) over the
+    canonical ds:SignatureValue (or over ``over``, to forge a timestamp of something else)."""
+    root = etree.fromstring(signed)
+    signature = root.find(f"{{{DS}}}Signature")
+    value = signature.find(f"{{{DS}}}SignatureValue")
+    covered = over if over is not None else etree.tostring(value, method="c14n")
+    token = asyncio.run(
+        pki.timestamper().async_timestamp(hashlib.sha256(covered).digest(), "sha256")
+    )
+    qp = signature.find(f"{{{DS}}}Object/{{{XADES}}}QualifyingProperties")
+    up = etree.SubElement(qp, f"{{{XADES}}}UnsignedProperties")
+    usp = etree.SubElement(up, f"{{{XADES}}}UnsignedSignatureProperties")
+    st = etree.SubElement(usp, f"{{{XADES}}}SignatureTimeStamp", Id="sigts")
+    etree.SubElement(st, f"{{{DS}}}CanonicalizationMethod", Algorithm=C14N)
+    etree.SubElement(st, f"{{{XADES}}}EncapsulatedTimeStamp").text = base64.b64encode(
+        token.dump()
+    ).decode()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize("signer", sorted(TIMESTAMPED_TABLE))
+def test_verdict_table_xades_timestamped(pki, trust, signer):
+    """With a SignatureTimeStamp the expectations are the PAdES/CAdES B-T ones."""
+    data = _with_signature_timestamp(pki, pki.sign_xades(signer, sample_xml()))
+    report = _verify(data, trust)
+    sig = _only(report)
+    qualification, indication, sub, recognised = TIMESTAMPED_TABLE[signer]
+    assert (sig.qualification, sig.indication, sig.subindication) == (
+        qualification,
+        indication,
+        sub,
+    ), sig.reasons
+    assert report.recognised is recognised
+    assert sig.format == "XAdES" and sig.level == "B-T"
+    assert sig.timestamp is not None
+    assert sig.timestamp.time == t.SIGN_TIME.isoformat()
+    if indication == P:
+        assert sig.timestamp.qualified and sig.timestamp.indication == P
+        assert sig.signing_time == t.SIGN_TIME.isoformat()
+
+
+def test_timestamp_over_other_data_proves_nothing(pki, trust):
+    signed = pki.sign_xades("revoked_after", sample_xml())
+    data = _with_signature_timestamp(pki, signed, over=b"something else")
+    sig = _only(_verify(data, trust))
+    assert (sig.indication, sig.subindication) == (IND, "REVOKED_NO_POE"), sig.reasons
+    assert any("timestamp does not verify" in r for r in sig.reasons), sig.reasons
+
+
+def test_timestamp_does_not_cover_tampering(pki, trust):
+    data = _with_signature_timestamp(pki, pki.sign_xades("qes", sample_xml()))
+    tampered = data.replace(b"<amount>100</amount>", b"<amount>900</amount>")
+    sig = _only(_verify(tampered, trust))
+    assert (sig.indication, sig.subindication) == (F, "HASH_FAILURE")
