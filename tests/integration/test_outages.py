@@ -143,7 +143,7 @@ def _drop_queues(app: App, kind: str, url: str, namespace: str) -> None:
     broker = app.pipeline.broker
     for queue in list(broker.get_declared_queues()):
         for name in (queue, dq_name(queue), xq_name(queue)):
-            broker.channel.queue_delete(name)
+            broker.channel.queue_delete(name)  # type: ignore[attr-defined]
 
 
 def _host_port(url: str, default: int) -> tuple[str, int]:
