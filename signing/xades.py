@@ -34,11 +34,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime
-from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.validation import generic_cms
@@ -65,7 +65,6 @@ DS_NS = b"http://www.w3.org/2000/09/xmldsig#"
 _DS = "http://www.w3.org/2000/09/xmldsig#"
 _XADES = "http://uri.etsi.org/01903/v1.3.2#"
 _NS = {"ds": _DS, "xades": _XADES}
-_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
 _ID_NAMES = {"Id", "ID", "id"}
 _ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _C14N = {
@@ -118,11 +117,13 @@ def _parse(data: bytes) -> etree._Element | None:
 
 
 def _ids(root: etree._Element) -> dict[str, etree._Element]:
-    """Every element by its identifier; raises :class:`_Reject` on a duplicate value."""
+    """Every element by its identifier (``Id``/``ID``/``id`` in any namespace, so ``xml:id`` too);
+    raises :class:`_Reject` on a duplicate value."""
     seen: dict[str, etree._Element] = {}
     for el in root.iter(etree.Element):
         for name, value in el.attrib.items():
-            if name in _ID_NAMES or name == _XML_ID:
+            # any namespace: signxml resolves "#x" by the attribute's local name
+            if etree.QName(name).localname in _ID_NAMES:
                 if value in seen:
                     raise _Reject(
                         AdESFailure.FORMAT_FAILURE,
@@ -202,7 +203,9 @@ def _certs(sig: etree._Element) -> list[pyca_x509.Certificate]:
     return out
 
 
-def _signing_cert(sig: etree._Element, certs: list[pyca_x509.Certificate]) -> Any:
+def _signing_cert(
+    sig: etree._Element, certs: list[pyca_x509.Certificate]
+) -> pyca_x509.Certificate | None:
     """The certificate named by the first xades:Cert of SigningCertificate(V2), or ``None``."""
     props = sig.find(".//xades:SignedProperties/xades:SignedSignatureProperties", _NS)
     if props is None:
@@ -222,16 +225,10 @@ def _signing_cert(sig: etree._Element, certs: list[pyca_x509.Certificate]) -> An
     except ValueError:
         return None
     for cert in certs:
-        der = cert.public_bytes(encoding=_der_encoding())
+        der = cert.public_bytes(encoding=Encoding.DER)
         if hashlib.new(algo, der).digest() == want:
             return cert
     return None
-
-
-def _der_encoding() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
 
 
 def _claimed_time(sig: etree._Element) -> str | None:
@@ -453,9 +450,7 @@ async def verify_xml(
     claimed = _claimed_time(sig)
     pyca_certs = _certs(sig)
     pyca_cert = _signing_cert(sig, pyca_certs)
-    cert = (
-        asn1_x509.Certificate.load(pyca_cert.public_bytes(_der_encoding())) if pyca_cert else None
-    )
+    cert = asn1_x509.Certificate.load(pyca_cert.public_bytes(Encoding.DER)) if pyca_cert else None
     try:
         _check_references(root, sig, _ids(root))
         if pyca_cert is None:
@@ -470,7 +465,7 @@ async def verify_xml(
         return [_report(rej.sub, cert=cert, qualification=None, claimed=claimed, reasons=[rej.why])]
     assert cert is not None
     others = [
-        asn1_x509.Certificate.load(c.public_bytes(_der_encoding()))
+        asn1_x509.Certificate.load(c.public_bytes(Encoding.DER))
         for c in pyca_certs
         if c is not pyca_cert
     ]

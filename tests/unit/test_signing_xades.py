@@ -158,6 +158,17 @@ def test_duplicate_ids_fail(trust, signed_qes):
     assert any("more than one element" in r for r in sig.reasons), sig.reasons
 
 
+def test_duplicate_namespaced_id_fails(trust, signed_qes):
+    """An ``xml:id`` (or any prefixed Id) counts as an identifier too."""
+    root = etree.fromstring(signed_qes)
+    signature = root.find(f"{{{DS}}}Signature")
+    obj = etree.SubElement(signature, f"{{{DS}}}Object")
+    obj.set("{http://www.w3.org/XML/1998/namespace}id", "form")
+    sig = _only(_verify(etree.tostring(root), trust))
+    assert (sig.indication, sig.subindication) == (F, "FORMAT_FAILURE")
+    assert any("more than one element" in r for r in sig.reasons), sig.reasons
+
+
 def test_unsigned_xml_has_no_signatures(trust):
     report = _verify(sample_xml(), trust)
     assert report.signatures == ()
