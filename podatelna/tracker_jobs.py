@@ -3,20 +3,21 @@
 :func:`sweep_tracker` is safe to run from several schedulers at once: each transition is a
 conditional update (see :mod:`filing_registry.tracker`), and a notice is sent only by the sweeper
 whose update won, after its transaction committed, with an idempotency key per filing, kind and
-day (the outbox and SMTP notifiers keep one copy per key). Limit: a sweeper killed between its
-commit and the send loses that one notice (the state change is kept); the next sweep does not
-resend it.
+day (the outbox and SMTP notifiers keep one copy per key). A sweeper killed between committing a
+lapse and sending its notice leaves the lapse without a ``notice.lapsed`` audit record; a later
+sweep (after :data:`LAPSE_NOTICE_GRACE`) sends it then. Limit: a reminder is marked sent before it
+is sent, so a sweeper killed in between loses that one reminder (never the lapse notice).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from filing_registry import Filing, Submission
+from filing_registry import AuditEntry, Filing, Submission, audit
 from filing_registry.deadlines import PRAGUE, days_left
 from filing_registry.journal import get_filing
 from filing_registry.tracker import (
@@ -31,6 +32,7 @@ from filing_registry.tracker import (
     reminder_day_for,
     reminders_due,
 )
+from podatelna import failpoints
 from validators import canonical_form_bytes
 from validators.errors import ValidatorError
 
@@ -66,27 +68,95 @@ def _notify(app: App, kind: str, filing: Filing, extra: dict[str, Any], *, day: 
     return True
 
 
+#: a lapse whose notice is not recorded this long after it is re-notified by the next sweep
+#: (the sweeper that lapsed it was killed between its commit and the send)
+LAPSE_NOTICE_GRACE = timedelta(minutes=10)
+
+
+def _send_lapse_notice(app: App, filing_id: int) -> bool:
+    """Send the lapse notice of ``filing_id`` unless already recorded; True if this call sent it.
+
+    Under a lock on the filing row (SQLite transactions are serial), so of two senders one
+    sends and records ``notice.lapsed`` in the audit log, and the other then finds the record.
+    The key is per filing and last day: a repeat after a crash between the send and the commit
+    is the same message (the outbox keeps one copy; SMTP receivers see the same Message-ID).
+    """
+    with app.sessions() as session, session.begin():
+        session.execute(select(Filing.id).where(Filing.id == filing_id).with_for_update())
+        filing = session.get(Filing, filing_id, populate_existing=True)
+        assert filing is not None
+        if filing.tracker_state != "lapsed" or filing.deadline is None:
+            return False
+        done = session.execute(
+            select(AuditEntry.seq).where(
+                AuditEntry.object_id == filing.reference, AuditEntry.action == "notice.lapsed"
+            )
+        ).first()
+        if done is not None:
+            return False
+        if "@" not in filing.sender:
+            sent = False
+        else:
+            ctx = app.notice_context(filing.reference, filing.submission_id)
+            ctx.update(deadline=filing.deadline, rules=filing.deadline_rules or "sr")
+            key = f"tracker:lapsed:{filing.id}:{filing.deadline.isoformat()}"
+            try:
+                app.notify("lapsed", filing.sender, ctx, key=key)
+            except Exception:
+                log.exception("could not send the lapse notice for filing %s", filing.reference)
+                return False  # rolled back: the next sweep tries again
+            sent = True
+        audit(
+            session,
+            at=app.clock.now(),
+            actor="system",
+            action="notice.lapsed",
+            object_type="filing",
+            object_id=filing.reference,
+            subject=filing.sender,
+            details={"sent": sent, "deadline": filing.deadline.isoformat()},
+        )
+        return sent
+
+
+def _unnotified_lapses(app: App, now: datetime) -> list[int]:
+    """Lapsed filings whose lapse (older than the grace period) has no recorded notice."""
+    with app.sessions() as session:
+        lapsed = dict(
+            session.execute(
+                select(Filing.reference, Filing.id).where(Filing.tracker_state == "lapsed")
+            ).all()
+        )
+        if not lapsed:
+            return []
+        acts = session.execute(
+            select(AuditEntry.object_id, AuditEntry.action, AuditEntry.at).where(
+                AuditEntry.action.in_(["filing.lapsed", "notice.lapsed"]),
+                AuditEntry.object_type == "filing",
+            )
+        ).all()
+    notified = {ref for ref, action, _ in acts if action == "notice.lapsed"}
+    old = {
+        ref
+        for ref, action, at in acts
+        if action == "filing.lapsed" and at < now - LAPSE_NOTICE_GRACE
+    }
+    return [lapsed[ref] for ref in sorted(old - notified) if ref in lapsed]
+
+
 def sweep_tracker(app: App, now: datetime) -> dict[str, int]:
     """Lapse overdue filings and send today's reminders; returns counts of what *this* call did."""
     today = _today(now)
     with app.sessions() as session, session.begin():
-        lapsed = [
-            (f.id, f.reference, f.submission_id, f.sender, f.deadline, f.deadline_rules)
-            for f in lapse_due(session, today=today, now=now)
-        ]
-    counts = {"lapsed": len(lapsed), "reminded": 0, "notified": 0}
-    with app.sessions() as session:
-        for fid, *_ in lapsed:
-            filing = session.get(Filing, fid)
-            assert filing is not None
-            sent = _notify(
-                app,
-                "lapsed",
-                filing,
-                {"deadline": filing.deadline, "rules": filing.deadline_rules or "sr"},
-                day=today,
-            )
-            counts["notified"] += sent
+        lapsed = [f.id for f in lapse_due(session, today=today, now=now)]
+    failpoints.hit("tracker:after_lapse")
+    counts = {"lapsed": len(lapsed), "reminded": 0, "notified": 0, "recovered": 0}
+    for fid in lapsed:
+        counts["notified"] += _send_lapse_notice(app, fid)
+    for fid in _unnotified_lapses(app, now):
+        if _send_lapse_notice(app, fid):
+            counts["notified"] += 1
+            counts["recovered"] += 1
 
     reminder_days = app.settings.tracker.reminder_days
     with app.sessions() as session:
@@ -213,10 +283,10 @@ def record_confirmation(
             confirm(session, filing, how=how, on=on, actor=actor, note=note, now=now)
         fid = filing.id
     with app.sessions() as session:
-        filing = session.get(Filing, fid)
-        assert filing is not None
-        notify_confirmed(app, filing, day=_today(now))
-        return filing_row(filing, _today(now))
+        done = session.get(Filing, fid)
+        assert done is not None
+        notify_confirmed(app, done, day=_today(now))
+        return filing_row(done, _today(now))
 
 
 def link_confirmation(app: App, submission_id: str) -> LinkResult | None:

@@ -5,6 +5,10 @@ the notices in the outbox, the CLI and the clerks' HTTP API."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -154,7 +158,7 @@ def test_sweeper_with_frozen_clock_reminds_then_lapses_once(app: App) -> None:
     assert filing.tracker_state == "lapsed"
     assert filing.reminders_sent == [3, 5]
     assert _events(app, filing.id)[-1] == "lapsed"
-    assert _audit_actions(app, ref)[-1] == "filing.lapsed"
+    assert _audit_actions(app, ref)[-2:] == ["filing.lapsed", "notice.lapsed"]
     subjects = [m["Subject"] for m in _notices(app)]
     assert len(subjects) == 4, subjects  # accepted, 2 reminders, lapsed
     bodies = [_body(m) for m in _notices(app)]
@@ -332,3 +336,35 @@ def test_clerk_api_lists_and_confirms(app: App) -> None:
         r = tc.post(url, json={"how": "received", "on": "2026-03-05"})
         assert r.status_code == 409 and r.json()["code"] == "not_awaiting_confirmation"
         assert tc.get("/api/v1/tracker/awaiting").json()["filings"] == []
+
+
+def test_sweeper_killed_after_lapsing_loses_no_notice(app: App, tmp_path: Path) -> None:
+    sid = _file(app)
+    reference = _filing(app, sid).reference
+    config = tmp_path / "podatelna.toml"
+    config.write_text(f'data_dir = "{tmp_path}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODATELNA_")}
+    env["PODATELNA_FAILPOINTS"] = "tracker:after_lapse"
+    proc = subprocess.run(
+        [sys.executable, "-m", "podatelna.cli", "--config", str(config), "tracker", "sweep"]
+        + ["--now", "2026-03-10T08:00:00+01:00"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert _filing(app, sid).tracker_state == "lapsed"
+    outbox = app.settings.data_path / "outbox"
+    assert len(list(outbox.glob("*.eml"))) == 1  # only the acceptance notice
+    # a sweep soon after leaves it to the (possibly still running) first sweeper
+    soon = datetime(2026, 3, 10, 7, 5, tzinfo=UTC)
+    assert sweep_tracker(app, soon)["recovered"] == 0
+    later = datetime(2026, 3, 10, 7, 30, tzinfo=UTC)
+    _clock(app).set(later)
+    counts = sweep_tracker(app, later)
+    assert (counts["lapsed"], counts["recovered"], counts["notified"]) == (0, 1, 1)
+    assert sweep_tracker(app, later)["notified"] == 0
+    lapse_notices = [m for m in _notices(app) if "37 odst. 4" in _body(m)]
+    assert len(lapse_notices) == 1 and reference in _body(lapse_notices[0])
+    assert _audit_actions(app, reference)[-2:] == ["filing.lapsed", "notice.lapsed"]
