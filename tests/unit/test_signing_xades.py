@@ -18,7 +18,7 @@ from lxml import etree
 from signxml.verifier import SignatureConfiguration
 from signxml.xades import XAdESVerifier
 
-from signing import SignatureReport, load_trust, verify_file
+from signing import SignatureReport, load_trust, verify_file, verify_submission_files
 from tests.pki import SIGNERS, sample_xml, shared_pki, t
 from tests.unit.test_signing_verdicts import TABLE as TIMESTAMPED_TABLE
 
@@ -167,6 +167,16 @@ def test_duplicate_namespaced_id_fails(trust, signed_qes):
     sig = _only(_verify(etree.tostring(root), trust))
     assert (sig.indication, sig.subindication) == (F, "FORMAT_FAILURE")
     assert any("more than one element" in r for r in sig.reasons), sig.reasons
+
+
+def test_submission_form_with_xades_is_recognised(pki, trust, signed_qes):
+    sub = verify_submission_files(
+        [("form.xml", signed_qes), ("priloha.txt", b"x")], trust, at=t.VALIDATION_TIME
+    )
+    assert sub.recognised_for("form.xml") and not sub.recognised_for("priloha.txt")
+    assert "XAdES" in sub.summary("en")
+    unsigned = verify_submission_files([("form.xml", sample_xml())], trust, at=t.VALIDATION_TIME)
+    assert not unsigned.recognised
 
 
 def test_unsigned_xml_has_no_signatures(trust):
