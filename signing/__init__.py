@@ -55,7 +55,13 @@ A document is *recognised-signed* when at least one signature that covers all of
 TOTAL_PASSED and is QESig, AdESig-QC, QESeal or AdESeal-QC.
 
 Known limits: CAdES-LT/LTA attributes inside CMS are not evaluated; a PDF signature's level is
-read from the document (timestamps, DSS), not validated per level.
+read from the document (timestamps, DSS), not validated per level. XAdES: only the first
+SignatureTimeStamp is read, XAdES-LT/LTA properties (certificate and revocation values, archive
+timestamps) are not; a signer certificate that expired before the validation time stays
+INDETERMINATE even when a timestamp proves the signature earlier. Following a LOTL's pointers to
+national lists and the online refresh of lists are not built yet.
+
+Sealing (``signing.seal``, ``signing.keys``, ``signing.tsa``) is exported below as well.
 """
 
 from .errors import (
@@ -67,6 +73,7 @@ from .errors import (
     TrustListSignatureError,
 )
 from .files import averify_file, averify_submission_files, verify_file, verify_submission_files
+from .keys import EmbeddedPki, KeptKeySigner, SealKeyError, ensure_embedded_pki, load_pkcs12
 from .report import (
     RECOGNISED_QUALIFICATIONS,
     DocumentReport,
@@ -75,10 +82,24 @@ from .report import (
     SubmissionReport,
     TimestampInfo,
 )
+from .seal import LEVELS, Sealer, SealError
 from .trust import LoadedList, TrustContext, TrustSettings, load_trust
+from .tsa import HttpTimestamper, LocalTimestamper, Timestamper, TimestampError
 
 __all__ = [
+    "LEVELS",
     "RECOGNISED_QUALIFICATIONS",
+    "EmbeddedPki",
+    "HttpTimestamper",
+    "KeptKeySigner",
+    "LocalTimestamper",
+    "SealError",
+    "SealKeyError",
+    "Sealer",
+    "TimestampError",
+    "Timestamper",
+    "ensure_embedded_pki",
+    "load_pkcs12",
     "DocumentReport",
     "FetchRefusedError",
     "InputError",

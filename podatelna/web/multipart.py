@@ -32,6 +32,13 @@ class Part:
 
 
 @dataclass
+class _State:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    field: bytes = b""
+    total: int = 0
+
+
+@dataclass
 class Parsed:
     fields: dict[str, str]
     files: list[Part]
@@ -47,25 +54,24 @@ async def parse(content_type: str, body: AsyncIterator[bytes], limits: IntakeLim
     if ctype != b"multipart/form-data" or b"boundary" not in params:
         raise BadRequest("The request must be multipart/form-data with a boundary.")
     parts: list[Part] = []
-    state: dict[str, object] = {"headers": {}, "field": b"", "total": 0}
+    state = _State()
     current: list[Part] = []
 
     def on_part_begin() -> None:
-        state["headers"] = {}
+        state.headers = {}
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] = bytes(state["field"]) + data[start:end]  # type: ignore[arg-type]
+        state.field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        headers = state["headers"]
-        key = bytes(state["field"]).lower()  # type: ignore[arg-type]
-        headers[key] = headers.get(key, b"") + data[start:end]  # type: ignore[union-attr,index,attr-defined]
+        key = state.field.lower()
+        state.headers[key] = state.headers.get(key, b"") + data[start:end]
 
     def on_header_end() -> None:
-        state["field"] = b""
+        state.field = b""
 
     def on_headers_finished() -> None:
-        headers: dict[bytes, bytes] = state["headers"]  # type: ignore[assignment]
+        headers = state.headers
         _, disp = parse_options_header(headers.get(b"content-disposition", b""))
         name = disp.get(b"name", b"").decode("utf-8", "replace")
         filename = disp.get(b"filename")
@@ -87,9 +93,8 @@ async def parse(content_type: str, body: AsyncIterator[bytes], limits: IntakeLim
         part = current[0]
         n = end - start
         part.size += n
-        total = int(state["total"]) + n  # type: ignore[call-overload]
-        state["total"] = total
-        if total > limits.max_total_bytes:
+        state.total += n
+        if state.total > limits.max_total_bytes:
             raise TooLarge(
                 f"The submission is larger than the limit of {limits.max_total_bytes} bytes."
             )

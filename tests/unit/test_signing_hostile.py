@@ -156,10 +156,10 @@ def test_submission_pairs_detached_signatures_and_round_trips(pki, trust):
     assert "qualified electronic seal" in en and "Recognised signature" in en
 
 
-def test_xades_reports_honestly_until_verified(pki, trust):
+def test_xades_form_signed_by_a_qualified_signer_is_recognised(pki, trust):
     from tests.pki import sample_xml
 
     xml = pki.sign_xades("qes", sample_xml())
     sig = _one(verify_file(xml, name="form.xml", trust=trust, at=t.VALIDATION_TIME))
-    assert sig.format == "XAdES" and sig.indication == "INDETERMINATE"
-    assert not sig.recognised
+    assert sig.format == "XAdES" and sig.indication == "TOTAL_PASSED"
+    assert sig.qualification == "QESig" and sig.recognised
