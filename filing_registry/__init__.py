@@ -6,6 +6,14 @@ Public API; everything else in the package is private.
 from filing_registry.audit import ChainReport, entries_about, verify_chain
 from filing_registry.audit import append as audit
 from filing_registry.db import Base, make_engine, make_sessionmaker, transaction, utcnow
+from filing_registry.deadlines import (
+    Deadline,
+    DeadlineError,
+    compute_deadline,
+    confirmation_in_time,
+    days_left,
+    is_working_day,
+)
 from filing_registry.errors import (
     AlreadyRegistered,
     AuditChainBroken,
@@ -37,6 +45,8 @@ __all__ = [
     "BadReferencePattern",
     "Channel",
     "ChainReport",
+    "Deadline",
+    "DeadlineError",
     "Filing",
     "InvalidTransition",
     "NotFound",
@@ -51,10 +61,14 @@ __all__ = [
     "add_event",
     "audit",
     "check_pattern",
+    "compute_deadline",
+    "confirmation_in_time",
+    "days_left",
     "entries_about",
     "filing_year",
     "format_reference",
     "get_filing",
+    "is_working_day",
     "journal_entries",
     "make_engine",
     "make_sessionmaker",
