@@ -32,7 +32,7 @@ from filing_registry.deadlines import (
 )
 from filing_registry.errors import RegistryError
 from filing_registry.journal import add_event
-from filing_registry.models import Filing, TrackerState
+from filing_registry.models import Filing, StatusEvent, TrackerState
 
 __all__ = [
     "CONFIRMATION_METHODS",
@@ -453,6 +453,49 @@ class LinkResult:
         }
 
 
+def _record_refusal(
+    session: Session,
+    refiling: Filing,
+    target_reference: str,
+    code: str,
+    reason: str,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Put the reason in the re-filing's history (where the clerk sees it) and the audit log,
+    once: a repeated attempt with the same outcome adds nothing."""
+    note = f"does not confirm {target_reference}: {reason}"
+    seen = session.execute(
+        select(StatusEvent.id).where(
+            StatusEvent.filing_id == refiling.id,
+            StatusEvent.state == "link_refused",
+            StatusEvent.note == note,
+        )
+    ).first()
+    if seen is not None:
+        return
+    add_event(
+        session,
+        refiling.submission_id,
+        "link_refused",
+        now=now,
+        filing=refiling,
+        actor=actor,
+        note=note,
+    )
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="filing.link_refused",
+        object_type="filing",
+        object_id=refiling.reference,
+        subject=refiling.sender,
+        details={"target": target_reference, "code": code, "reason": reason},
+    )
+
+
 def link_refiling(
     session: Session,
     refiling: Filing,
@@ -466,10 +509,12 @@ def link_refiling(
 
     The re-filing confirms only if it carries a recognised signature or came through a data
     box, its form content is the same (``canonical_equal``, compared by the caller on canonical
-    XML) and it was received by the last day. Otherwise nothing changes and the result says why.
+    XML) and it was received by the last day. Otherwise the target does not change; the reason
+    goes into the result, the re-filing's status history (``link_refused``) and the audit log.
     """
 
     def refused(code: str, reason: str) -> LinkResult:
+        _record_refusal(session, refiling, target_reference, code, reason, actor=actor, now=now)
         return LinkResult(False, target_reference, refiling.reference, code, reason)
 
     target = session.execute(

@@ -12,6 +12,7 @@ is sent, so a sweeper killed in between loses that one reminder (never the lapse
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "link_confirmation",
     "notify_confirmed",
     "record_confirmation",
+    "run_periodically",
     "sweep_tracker",
 ]
 
@@ -185,6 +187,22 @@ def sweep_tracker(app: App, now: datetime) -> dict[str, int]:
     if any(counts.values()):
         log.info("tracker sweep at %s: %s", now.isoformat(), counts)
     return counts
+
+
+def run_periodically(app: App, stop: threading.Event, *, interval: float | None = None) -> int:
+    """Sweep every ``interval`` seconds (``tracker.sweep_interval_seconds``) until ``stop`` is
+    set; returns the number of sweeps. A failed sweep is logged and retried at the next tick:
+    every step is idempotent, so any number of these loops may run side by side."""
+    period = interval if interval is not None else app.settings.tracker.sweep_interval_seconds
+    sweeps = 0
+    while not stop.is_set():
+        try:
+            sweep_tracker(app, app.clock.now())
+            sweeps += 1
+        except Exception:
+            log.exception("tracker sweep failed; trying again in %s s", period)
+        stop.wait(period)
+    return sweeps
 
 
 def notify_confirmed(app: App, filing: Filing, *, day: date) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import threading
 from datetime import date, datetime
 from typing import Any
 
 from podatelna.clock import FrozenClock
 from podatelna.commands._common import open_app, print_json
 from podatelna.commands.deadline import parse_filing_time
-from podatelna.tracker_jobs import awaiting, record_confirmation, sweep_tracker
+from podatelna.tracker_jobs import awaiting, record_confirmation, run_periodically, sweep_tracker
 
 
 def add_parser(sub: Any) -> None:
@@ -39,6 +40,12 @@ def add_parser(sub: Any) -> None:
     s = tsub.add_parser("sweep", help="mark lapsed filings and send today's reminders (once)")
     s.add_argument(
         "--now", type=parse_filing_time, metavar="ISO-8601-TIME", help="sweep as of this time"
+    )
+    s.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="keep sweeping at this interval until interrupted (a scheduler; any number may run)",
     )
     s.set_defaults(func=run_sweep)
     ls = tsub.add_parser("list", help="filings awaiting confirmation, by last day")
@@ -77,6 +84,17 @@ def run_confirm(args: argparse.Namespace) -> int:
 
 def run_sweep(args: argparse.Namespace) -> int:
     app = open_app(args)
+    if args.every:
+        if args.now:
+            raise SystemExit("podatelna: --now and --every cannot be combined")
+        stop = threading.Event()
+        try:
+            run_periodically(app, stop, interval=args.every)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            app.close()
+        return 0
     try:
         now: datetime = args.now or app.clock.now()
         if args.now:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -31,7 +33,7 @@ from podatelna.cli import main
 from podatelna.clock import FrozenClock
 from podatelna.config import load_settings
 from podatelna.service import file_submission
-from podatelna.tracker_jobs import link_confirmation, sweep_tracker
+from podatelna.tracker_jobs import link_confirmation, run_periodically, sweep_tracker
 from podatelna.web.clerk_api import clerk_router
 
 pytestmark = pytest.mark.integration
@@ -368,3 +370,98 @@ def test_sweeper_killed_after_lapsing_loses_no_notice(app: App, tmp_path: Path) 
     lapse_notices = [m for m in _notices(app) if "37 odst. 4" in _body(m)]
     assert len(lapse_notices) == 1 and reference in _body(lapse_notices[0])
     assert _audit_actions(app, reference)[-2:] == ["filing.lapsed", "notice.lapsed"]
+
+
+def test_cli_and_api_confirm_by_a_data_box_refiling(
+    app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _filing(app, _file(app))
+    b = _filing(app, _file(app))
+    form = schemas.sample_path("obecne-podani").read_bytes()
+    same_a = _filing(app, _file(app, data=form, channel="databox"))
+    same_b = _filing(app, _file(app, data=form, channel="databox"))
+    other = _filing(app, _file(app, data=form.replace(b"</", b" </", 1), channel="databox"))
+    code, _, err = _cli(
+        tmp_path, "confirm", a.reference, "--by-filing", other.reference, capsys=capsys
+    )
+    assert code == 1 and "[link_content_differs]" in err
+    code, out, err = _cli(
+        tmp_path, "confirm", a.reference, "--by-filing", same_a.reference, "--json", capsys=capsys
+    )
+    assert code == 0, err
+    conf = json.loads(out)["confirmation"]
+    assert conf["how"] == "data_box" and conf["by_reference"] == same_a.reference
+    api = FastAPI()
+    api.include_router(clerk_router(app))
+    with TestClient(api) as tc:
+        url = f"/api/v1/filings/{b.reference}/confirmation"
+        r = tc.post(url, json={"how": "data_box", "by_reference": other.reference})
+        assert r.status_code == 422 and r.json()["code"] == "link_content_differs"
+        r = tc.post(url, json={"how": "data_box", "by_reference": same_b.reference})
+        assert r.status_code == 200, r.text
+        assert r.json()["confirmation"]["by_reference"] == same_b.reference
+
+
+def test_periodic_sweeper_lapses_and_stops(app: App) -> None:
+    sid = _file(app)
+    _clock(app).set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    stop = threading.Event()
+    result: list[int] = []
+    t = threading.Thread(target=lambda: result.append(run_periodically(app, stop, interval=0.05)))
+    t.start()
+    try:
+        for _ in range(200):
+            if _filing(app, sid).tracker_state == "lapsed":
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        t.join(30)
+    assert _filing(app, sid).tracker_state == "lapsed"
+    assert result and result[0] >= 1
+    assert sum("37 odst. 4" in _body(m) for m in _notices(app)) == 1
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(cast(EmailMessage, msg))
+        return "250 OK"
+
+
+def test_reminder_and_lapse_notices_through_smtp_state_the_deadline(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    handler = _Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings = load_settings(
+        environ={},
+        overrides={
+            "data_dir": str(tmp_path),
+            "notifications": {"kind": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port},
+        },
+    )
+    app = App(settings, clock=FrozenClock(FILED))
+    try:
+        app.migrate()
+        app.ensure_buckets()
+        ref = _filing(app, _file(app)).reference
+        for now in (
+            datetime(2026, 3, 5, 7, 0, tzinfo=UTC),
+            datetime(2026, 3, 10, 7, 0, tzinfo=UTC),
+        ):
+            _clock(app).set(now)
+            sweep_tracker(app, now)
+    finally:
+        app.close()
+        controller.stop()
+    bodies = [_body(m) for m in handler.messages]
+    assert len(bodies) == 3, [m["Subject"] for m in handler.messages]  # accepted, reminder, lapsed
+    assert all(ref in b and "9. 3. 2026" in b for b in bodies)
+    assert "zbývají 4 dny" in bodies[1]
+    assert "37 odst. 4" in bodies[2]

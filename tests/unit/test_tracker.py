@@ -307,3 +307,22 @@ def test_link_refiling_refuses_unsigned_late_and_other_sender(
         r3 = link_refiling(session, _get(session, other), ref, canonical_equal=True, now=NOW)
         assert r3.code == "link_other_sender"
         assert _get(session, target).tracker_state == "awaiting_confirmation"
+
+
+def test_refused_link_is_told_to_the_clerk_once(sessions: sessionmaker[Session]) -> None:
+    target = _file(sessions)
+    refiled = _file(sessions, signed=True)
+    for _ in range(2):
+        with sessions() as session, session.begin():
+            ref = _get(session, target).reference
+            res = link_refiling(
+                session, _get(session, refiled), ref, canonical_equal=False, now=NOW
+            )
+            assert res.code == "link_content_differs"
+    with sessions() as session:
+        assert _events(session, refiled).count("link_refused") == 1
+        assert _actions(session).count("filing.link_refused") == 1
+        note = session.execute(
+            select(StatusEvent.note).where(StatusEvent.state == "link_refused")
+        ).scalar_one()
+        assert "form data differ" in note
