@@ -1,16 +1,18 @@
 """HTTP for clerks: filings awaiting confirmation, and recording a confirmation.
 
 Errors are JSON ``{"code", "message"}``. The body is parsed by pydantic with a closed set of
-fields (unknown ones are refused). Limit: there is no clerk authentication here yet; the router
-must be mounted behind whatever authenticates clerks (the portal's session).
+fields (unknown ones are refused). Limit: there is no clerk authentication here; the router must be
+mounted behind whatever authenticates clerks (the portal's session), which also names the clerk
+for the audit log through ``actor_of``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -29,14 +31,20 @@ class ConfirmationBody(BaseModel):
     on: date | None = None
     by_reference: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=2000)
-    actor: str = Field(default="clerk", max_length=320)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def clerk_router(app: App) -> APIRouter:
+def _anonymous_clerk(_request: Request) -> str:
+    return "clerk:api"
+
+
+def clerk_router(app: App, *, actor_of: Callable[[Request], str] | None = None) -> APIRouter:
+    """The clerks' tracker endpoints. ``actor_of`` names the clerk of a request for the audit
+    log (the portal's authentication supplies it); without it every act is ``clerk:api``."""
+    who = actor_of or _anonymous_clerk
     router = APIRouter(tags=["clerks"])
 
     @router.get("/api/v1/tracker/awaiting")
@@ -48,7 +56,7 @@ def clerk_router(app: App) -> APIRouter:
         return {"filings": rows}
 
     @router.post("/api/v1/filings/{reference:path}/confirmation", response_model=None)
-    async def confirm_filing(reference: str, body: ConfirmationBody) -> Any:
+    async def confirm_filing(reference: str, body: ConfirmationBody, request: Request) -> Any:
         """Record a confirmation: ``posted``/``received`` with ``on``, or a re-filing's
         reference in ``by_reference`` (``how`` then follows from that filing)."""
         if body.how in ("posted", "received") and body.on is None:
@@ -74,7 +82,7 @@ def clerk_router(app: App) -> APIRouter:
                 on=body.on,
                 by_reference=by_ref,
                 note=body.note,
-                actor=body.actor,
+                actor=who(request),
             )
         except NotFound as exc:
             return _error(404, exc.code, exc.message)

@@ -316,8 +316,8 @@ def test_clerk_api_lists_and_confirms(app: App) -> None:
     a = _filing(app, _file(app))
     _clock(app).set(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
     api = FastAPI()
-    api.include_router(clerk_router(app))
-    with TestClient(api) as tc:
+    api.include_router(clerk_router(app, actor_of=lambda req: f"clerk:{req.headers['x-clerk']}"))
+    with TestClient(api, headers={"X-Clerk": "novak"}) as tc:
         r = tc.get("/api/v1/tracker/awaiting")
         assert r.status_code == 200
         (row,) = r.json()["filings"]
@@ -338,6 +338,9 @@ def test_clerk_api_lists_and_confirms(app: App) -> None:
         r = tc.post(url, json={"how": "received", "on": "2026-03-05"})
         assert r.status_code == 409 and r.json()["code"] == "not_awaiting_confirmation"
         assert tc.get("/api/v1/tracker/awaiting").json()["filings"] == []
+    with app.sessions() as session:
+        q = select(AuditEntry.actor).where(AuditEntry.action == "filing.confirmed")
+        assert session.execute(q).scalars().all() == ["clerk:novak"]
 
 
 def test_sweeper_killed_after_lapsing_loses_no_notice(app: App, tmp_path: Path) -> None:
