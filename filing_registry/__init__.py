@@ -36,6 +36,19 @@ from filing_registry.models import (
     TrackerState,
 )
 from filing_registry.numbering import check_pattern, filing_year, format_reference, next_number
+from filing_registry.tracker import (
+    ConfirmationError,
+    ConfirmationLate,
+    LinkRefused,
+    LinkResult,
+    NotAwaitingConfirmation,
+    confirm,
+    correct,
+    lapse_due,
+    link_refiling,
+    mark_reminded,
+    reminders_due,
+)
 
 __all__ = [
     "AlreadyRegistered",
@@ -45,6 +58,17 @@ __all__ = [
     "BadReferencePattern",
     "Channel",
     "ChainReport",
+    "ConfirmationError",
+    "ConfirmationLate",
+    "LinkRefused",
+    "LinkResult",
+    "NotAwaitingConfirmation",
+    "confirm",
+    "correct",
+    "lapse_due",
+    "link_refiling",
+    "mark_reminded",
+    "reminders_due",
     "Deadline",
     "DeadlineError",
     "Filing",

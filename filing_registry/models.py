@@ -152,7 +152,7 @@ class Filing(Base):
     tracker_state: Mapped[str] = mapped_column(String(32), default=TrackerState.NOT_REQUIRED.value)
     deadline_rules: Mapped[str | None] = mapped_column(String(8), nullable=True)
     deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
-    #: how it was confirmed: {"how": "posted"|"received"|"filing"|"databox", "on": ..., ...}
+    #: how it was confirmed: {"how": "posted"|"received"|"resubmitted_signed"|"data_box", ...}
     confirmation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: reminders already sent, by day of the period (``[3, 5]``), so none is sent twice
     reminders_sent: Mapped[list[int]] = mapped_column(JSON, default=list)

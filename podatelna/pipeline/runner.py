@@ -142,6 +142,11 @@ class Pipeline:
             self._stop.clear()
             self._sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
             self._sweeper.start()
+            from podatelna.tracker_jobs import run_periodically
+
+            threading.Thread(
+                target=run_periodically, args=(self.app, self._stop), name="tracker", daemon=True
+            ).start()
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self.settings.sweep_interval_seconds):

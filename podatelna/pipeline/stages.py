@@ -388,6 +388,11 @@ def notify(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.RECEIPTED.value:
         return []
+    if sub.confirms_reference:
+        # a re-filing that names an unconfirmed filing confirms it when signed and identical
+        from podatelna.tracker_jobs import link_confirmation
+
+        link_confirmation(app, sid)
     with app.sessions() as session:
         filing = session.execute(select(Filing).where(Filing.submission_id == sid)).scalar_one()
     if "@" in sub.sender:

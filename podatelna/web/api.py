@@ -161,4 +161,7 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503)
 
+    from podatelna.web.clerk_api import clerk_router
+
+    api.include_router(clerk_router(app))
     return api
