@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from filing_registry import NotFound
 from intake import Incoming, IncomingFile, IntakeError, Sender
+from podatelna import documents
 from podatelna.app import App
 from podatelna.pipeline.broker import ping_broker
 from podatelna.service import describe, file_submission
@@ -131,6 +132,25 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
+
+    @api.get("/api/v1/filings/{reference:path}/copy.pdf")
+    def get_copy(reference: str) -> Response:
+        _key, pdf = documents.issue_copy(app, reference)
+        name = reference.replace("/", "-")
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="opis-{name}.pdf"'},
+        )
+
+    @api.get("/api/v1/downloads/{token}")
+    def download(token: str) -> Response:
+        try:
+            bucket, key = documents.resolve_token(app, token)
+        except (documents.LinkInvalid, ValueError) as exc:
+            return error(403, "link_invalid", str(exc) or "This download link is not valid.")
+        ctype = "application/pdf" if key.endswith(".pdf") else "application/octet-stream"
+        return Response(app.store.get(bucket, key), media_type=ctype)
 
     @api.get("/api/v1/filings/{reference:path}")
     def get_filing(reference: str) -> dict[str, Any]:
