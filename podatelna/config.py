@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from validators import DEFAULT_ALLOWED_MEDIA_TYPES
+
 ENV_PREFIX = "PODATELNA_"
 CONFIG_ENV = "PODATELNA_CONFIG"
 DEFAULT_CONFIG_FILE = "podatelna.toml"
@@ -81,25 +83,9 @@ class LimitSettings:
     max_files: int = 20
     max_file_bytes: int = 20 * 1024 * 1024
     max_form_bytes: int = 5 * 1024 * 1024
-    max_xml_depth: int = 256
-    allowed_media_types: tuple[str, ...] = (
-        "application/pdf",
-        "application/xml",
-        "text/xml",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.oasis.opendocument.spreadsheet",
-        "application/vnd.oasis.opendocument.presentation",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "image/jpeg",
-        "image/png",
-        "image/tiff",
-        "image/gif",
-        "text/plain",
-        "application/pkcs7-signature",
-        "application/pkcs7-mime",
-    )
+    max_xml_depth: int = 64
+    #: media types accepted as attachments (detected from content, never from the name)
+    allowed_media_types: tuple[str, ...] = tuple(sorted(DEFAULT_ALLOWED_MEDIA_TYPES))
 
 
 @dataclass(frozen=True)

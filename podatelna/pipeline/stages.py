@@ -104,6 +104,19 @@ def _finish(session: Session, msgs: list[OutboxMessage]) -> list[Next]:
     return [(m.id, m.stage, m.submission_id) for m in msgs]
 
 
+def _audit_state(session: Session, sub: Submission, state: str, now: Any, **details: Any) -> None:
+    audit(
+        session,
+        at=now,
+        actor="system",
+        action=f"submission.{state}",
+        object_type="submission",
+        object_id=sub.id,
+        subject=sub.sender,
+        details=details,
+    )
+
+
 # -- validate ----------------------------------------------------------------------------------
 
 
@@ -163,15 +176,8 @@ def validate(app: App, sid: str) -> list[Next]:
             sub.rejection_reasons = reasons
             add_event(session, sid, new_state, now=now, note=f"{len(reasons)} problem(s) found")
             msgs = [_outbox(session, sid, "reject_notice", app)]
-        audit(
-            session,
-            at=now,
-            actor="system",
-            action=f"submission.{new_state}",
-            object_type="submission",
-            object_id=sid,
-            subject=sub.sender,
-            details={"problems": len(reasons), "form_type": result.form_type},
+        _audit_state(
+            session, sub, new_state, now, problems=len(reasons), form_type=result.form_type
         )
         return _finish(session, msgs)
 
@@ -224,16 +230,7 @@ def verify(app: App, sid: str) -> list[Next]:
             note = "recognised signature" if recognised else "no recognised signature"
             add_event(session, sid, new_state, now=now, note=note)
             msgs = [_outbox(session, sid, "register", app)]
-        audit(
-            session,
-            at=now,
-            actor="system",
-            action=f"submission.{new_state}",
-            object_type="submission",
-            object_id=sid,
-            subject=sub.sender,
-            details={"recognised": recognised},
-        )
+        _audit_state(session, sub, new_state, now, recognised=recognised)
         return _finish(session, msgs)
 
 
