@@ -34,6 +34,7 @@ class App:
         self.clock: Clock = clock or SystemClock()
         check_pattern(settings.office.reference_pattern)
         failpoints.arm(settings.failpoints)
+        self._broker_ok_at = float("-inf")
 
     # -- database ----------------------------------------------------------------------------
 
@@ -152,6 +153,19 @@ class App:
         from podatelna.pipeline.runner import Pipeline
 
         return Pipeline(self)
+
+    def check_broker(self, max_age: float = 1.0) -> None:
+        """Raise ``ConnectionError`` when the broker is unreachable; a success is trusted for
+        ``max_age`` seconds, so intake does not open a broker connection per request."""
+        import time
+
+        from podatelna.pipeline.broker import ping_broker
+
+        now = time.monotonic()
+        if now - self._broker_ok_at < max_age:
+            return
+        ping_broker(self.settings.broker)
+        self._broker_ok_at = now
 
     # -- secrets -----------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from filing_registry import Filing, NotFound, Submission
 from intake import Acceptance, Incoming, Unavailable, accept
-from podatelna.pipeline.broker import ping_broker
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -25,7 +24,7 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
     """
     errors = app.storage_errors
     try:
-        ping_broker(app.settings.broker)
+        app.check_broker()
     except ConnectionError as exc:
         raise Unavailable(
             "The message broker is not reachable, so nothing was accepted; "
