@@ -25,7 +25,7 @@ import receipts
 import schemas
 from filing_registry import Filing, Submission, add_event, audit, entries_about, get_filing
 from filing_registry import journal_entries as journal_rows
-from podatelna.pipeline.stages import _sender
+from podatelna.issuing import authority, issue_once, sender_of
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -35,11 +35,6 @@ class LinkInvalid(Exception):
     code = "link_invalid"
 
 
-def _authority(app: App) -> receipts.Authority:
-    o = app.settings.office
-    return receipts.Authority(o.name, o.address, o.code)
-
-
 def issue_copy(app: App, reference: str) -> tuple[str, bytes]:
     """The sealed copy of filing ``reference`` (issued on first request, then the stored one)."""
     with app.sessions() as session:
@@ -47,21 +42,22 @@ def issue_copy(app: App, reference: str) -> tuple[str, bytes]:
         sub = filing.submission
         form_file = next(f for f in sub.files if f.role == "form")
     key = receipts.copy_key(filing.reference, filing.received_at)
-    if app.store.exists("receipts", key):
-        return key, app.store.get("receipts", key)
-    form_type = schemas.catalogue().get(filing.form_type)
-    data = receipts.CopyData(
-        reference=filing.reference,
-        authority=_authority(app),
-        received_at=filing.received_at,
-        form_name=form_type.name_cs if form_type else filing.form_type,
-        form_xml=app.store.get("submissions", form_file.storage_key),
-    )
-    pdf = app.sealer.seal(receipts.render_copy(data), at=app.clock.now())
-    try:
-        app.store.put("receipts", key, pdf, content_type="application/pdf")
-    except app.storage_errors.ObjectExists:
-        pdf = app.store.get("receipts", key)
+
+    def render() -> bytes:
+        form_type = schemas.catalogue().get(filing.form_type)
+        return receipts.render_copy(
+            receipts.CopyData(
+                reference=filing.reference,
+                authority=authority(app),
+                received_at=filing.received_at,
+                form_name=form_type.name_cs if form_type else filing.form_type,
+                form_xml=app.store.get("submissions", form_file.storage_key),
+            )
+        )
+
+    pdf = issue_once(app, key, render)
+    if filing.copy_key is not None:
+        return key, pdf
     with app.sessions() as session, session.begin():
         f = get_filing(session, reference)
         if f.copy_key is None:
@@ -123,7 +119,7 @@ def personal_export(app: App, sender: str, *, actor: str = "system") -> Export:
         data = receipts.PersonalExport(
             sender=receipts.Sender(name or sender, email=sender),
             generated_at=now,
-            authority=_authority(app),
+            authority=authority(app),
             submissions=[
                 {
                     "id": s.id,
@@ -206,7 +202,7 @@ def journal_export(app: App, date_from: date, date_to: date, *, actor: str = "sy
                 reference=f.reference,
                 received_at=f.received_at,
                 channel=f.channel,  # type: ignore[arg-type]
-                sender=_sender(f.sender, f.sender_name, f.channel),
+                sender=sender_of(f.sender, f.sender_name, f.channel),
                 form=receipts.FormInfo(f.form_type, f.form_type, f.form_version),
                 subject=f.subject or "(bez předmětu)",
                 files=tuple(
@@ -221,7 +217,7 @@ def journal_export(app: App, date_from: date, date_to: date, *, actor: str = "sy
             for f in rows
         )
     data = receipts.JournalExport(
-        authority=_authority(app),
+        authority=authority(app),
         date_from=date_from,
         date_to=date_to,
         generated_at=now,

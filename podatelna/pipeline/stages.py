@@ -31,6 +31,7 @@ from filing_registry import (
 )
 from filing_registry.deadlines import compute_deadline
 from podatelna import failpoints
+from podatelna.issuing import authority, issue_once, sender_of
 from validators import (
     HEAD_BYTES,
     AttachmentPolicy,
@@ -309,18 +310,14 @@ def receipt(app: App, sid: str) -> list[Next]:
     with app.sessions() as session:
         filing = session.execute(select(Filing).where(Filing.submission_id == sid)).scalar_one()
     key = receipts.receipt_key(filing.reference, filing.received_at)
-    # idempotent: a receipt already stored (by a run that died before its commit) is adopted
-    if not app.store.exists("receipts", key):
-        pdf = app.sealer.seal(
-            receipts.render_receipt(receipt_data(app, sub, filing)), at=app.clock.now()
-        )
-        failpoints.hit("receipt:before_store")
-        retention = app.settings.storage.receipt_retention_days
-        retain = app.clock.now() + timedelta(days=retention) if retention else None
-        try:
-            app.store.put("receipts", key, pdf, content_type="application/pdf", retain_until=retain)
-        except app.storage_errors.ObjectExists:
-            log.info("receipt %s was stored by an earlier run: adopting it", key)
+    retention = app.settings.storage.receipt_retention_days
+    issue_once(
+        app,
+        key,
+        lambda: receipts.render_receipt(receipt_data(app, sub, filing)),
+        retain_until=app.clock.now() + timedelta(days=retention) if retention else None,
+        failpoint="receipt:before_store",
+    )
     failpoints.hit("receipt:before_commit")
     with app.sessions() as session, session.begin():
         if not _claim(session, sid, S.REGISTERED.value, S.RECEIPTED.value, app):
@@ -352,11 +349,11 @@ def receipt_data(app: App, sub: Submission, filing: Filing) -> receipts.ReceiptD
     code = filing.receipt_id or ""
     return receipts.ReceiptData(
         receipt_id=code,
-        authority=receipts.Authority(office.name, office.address, office.code),
+        authority=authority(app),
         reference=filing.reference,
         received_at=filing.received_at,
         channel=filing.channel,  # type: ignore[arg-type]
-        sender=_sender(filing.sender, filing.sender_name, filing.channel),
+        sender=sender_of(filing.sender, filing.sender_name, filing.channel),
         form=receipts.FormInfo(
             filing.form_type,
             form_type.name_cs if form_type else filing.form_type,
@@ -370,12 +367,6 @@ def receipt_data(app: App, sub: Submission, filing: Filing) -> receipts.ReceiptD
         verification_code=code,
         verification_url=f"{office.portal_url.rstrip('/')}/verify/{code}",
     )
-
-
-def _sender(sender: str, name: str, channel: str) -> receipts.Sender:
-    if channel == "databox":
-        return receipts.Sender(name or sender, box_id=sender)
-    return receipts.Sender(name or sender, email=sender)
 
 
 # -- notify ------------------------------------------------------------------------------------
@@ -415,7 +406,6 @@ def reject_notice(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.REJECTED.value or sub.rejection_key:
         return []
-    office = app.settings.office
     key = receipts.rejection_key(sid, sub.received_at)
     reasons = tuple(
         receipts.RejectionReason(
@@ -424,22 +414,17 @@ def reject_notice(app: App, sid: str) -> list[Next]:
         for r in (sub.rejection_reasons or [])
     ) or (receipts.RejectionReason("The submission was rejected."),)
     form_type = schemas.catalogue().get(sub.form_type or "")
-    if not app.store.exists("receipts", key):
-        data = receipts.RejectionData(
-            submission_id=sid,
-            authority=receipts.Authority(office.name, office.address, office.code),
-            received_at=sub.received_at,
-            sender=_sender(sub.sender, sub.sender_name, sub.channel),
-            form=receipts.FormInfo(form_type.code, form_type.name_cs, form_type.version)
-            if form_type
-            else None,
-            reasons=reasons,
-        )
-        pdf = app.sealer.seal(receipts.render_rejection(data), at=app.clock.now())
-        try:
-            app.store.put("receipts", key, pdf, content_type="application/pdf")
-        except app.storage_errors.ObjectExists:
-            pass
+    data = receipts.RejectionData(
+        submission_id=sid,
+        authority=authority(app),
+        received_at=sub.received_at,
+        sender=sender_of(sub.sender, sub.sender_name, sub.channel),
+        form=receipts.FormInfo(form_type.code, form_type.name_cs, form_type.version)
+        if form_type
+        else None,
+        reasons=reasons,
+    )
+    issue_once(app, key, lambda: receipts.render_rejection(data))
     if "@" in sub.sender:
         ctx = app.notice_context("", sid)
         ctx.update(reasons=[r.message for r in reasons], received_at=sub.received_at)
