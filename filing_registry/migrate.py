@@ -18,7 +18,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the database schema up to ``revision`` (idempotent)."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
