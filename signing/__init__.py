@@ -83,7 +83,7 @@ from .report import (
     TimestampInfo,
 )
 from .seal import LEVELS, Sealer, SealError
-from .trust import LoadedList, TrustContext, TrustSettings, load_trust
+from .trust import LoadedList, RefusedList, TrustContext, TrustSettings, load_trust
 from .tsa import HttpTimestamper, LocalTimestamper, Timestamper, TimestampError
 
 __all__ = [
@@ -104,6 +104,7 @@ __all__ = [
     "FetchRefusedError",
     "InputError",
     "LoadedList",
+    "RefusedList",
     "SignatureReport",
     "SignerInfo",
     "SigningError",

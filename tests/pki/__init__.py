@@ -52,7 +52,7 @@ from .certs import (
     plain,
     qc_statements_der,
 )
-from .trusted_list import build_trusted_list, service
+from .trusted_list import build_lotl, build_trusted_list, service
 
 __all__ = ["SIGNERS", "TestPKI", "build_pki", "sample_pdf", "sample_xml", "shared_pki", "t"]
 
@@ -87,6 +87,8 @@ class TestPKI:
     tl_signer_path: Path
     crl_paths: list[Path]
     issuers: dict[str, Issued] = field(default_factory=dict)
+    #: operators of the two national lists a test LOTL points to (see :meth:`lotl_set`)
+    tl_operators: dict[str, Issued] = field(default_factory=dict)
 
     # -- trust --------------------------------------------------------------------------------
 
@@ -108,6 +110,47 @@ class TestPKI:
         path = self.root / name
         path.write_bytes(_trusted_list(self, signer))
         return path
+
+    def lotl_set(
+        self,
+        base_url: str = "http://tl.invalid",
+        *,
+        signers: dict[str, Issued | None] | None = None,
+        lotl_signer: Issued | None | str = "default",
+    ) -> dict[str, bytes]:
+        """A LOTL (signed by the TL signer) and the two national lists it points to.
+
+        ``CZ`` (signed by ``tl_operators["CZ"]``) lists this PKI's qualified CA, withdrawn CA
+        and TSA, as :attr:`tl_path` does; ``SK`` (signed by ``tl_operators["SK"]``) lists the CA
+        that is *not* on the CZ list, so the ``unlisted`` signer is qualified only when the SK
+        list loads. ``signers`` overrides who signs a national list (``None``: unsigned).
+        Returns ``{"lotl.xml": ..., "cz.xml": ..., "sk.xml": ...}``; the LOTL points to
+        ``<base_url>/cz.xml`` and ``<base_url>/sk.xml``.
+        """
+        chosen = {**self.tl_operators, **(signers or {})}
+        lotl_by = self.tl_signer if lotl_signer == "default" else lotl_signer
+        assert not isinstance(lotl_by, str)
+        sk_services = [service("Test SK Qualified CA", self.other_ca, granted_from=t.PKI_START)]
+        pointers = [
+            ("CZ", f"{base_url}/cz.xml", [self.tl_operators["CZ"]]),
+            ("SK", f"{base_url}/sk.xml", [self.tl_operators["SK"]]),
+        ]
+        return {
+            "lotl.xml": build_lotl(pointers, t.PKI_START, lotl_by, location=f"{base_url}/lotl.xml"),
+            "cz.xml": _trusted_list(self, chosen["CZ"], territory="CZ"),
+            "sk.xml": build_trusted_list(
+                sk_services, issued=t.PKI_START, signer=chosen["SK"], territory="SK"
+            ),
+        }
+
+    def write_lotl_set(self, directory: Path, **kwargs: object) -> dict[str, Path]:
+        """Write :meth:`lotl_set` into ``directory``; returns the paths by name."""
+        directory.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for name, data in self.lotl_set(**kwargs).items():  # type: ignore[arg-type]
+            (directory / name).write_bytes(data)
+            out[name] = directory / name
+        return out
 
     # -- signing ------------------------------------------------------------------------------
 
@@ -201,7 +244,7 @@ def sample_xml() -> bytes:
     )
 
 
-def _trusted_list(pki: TestPKI, signer: Issued | None) -> bytes:
+def _trusted_list(pki: TestPKI, signer: Issued | None, territory: str | None = None) -> bytes:
     services = [
         service("Test Qualified CA", pki.qca, granted_from=t.PKI_START),
         service(
@@ -212,7 +255,7 @@ def _trusted_list(pki: TestPKI, signer: Issued | None) -> bytes:
         ),
         service("Test Qualified TSA", pki.tsa, service_type=QTST_URI, granted_from=t.PKI_START),
     ]
-    return build_trusted_list(services, issued=t.PKI_START, signer=signer)
+    return build_trusted_list(services, issued=t.PKI_START, signer=signer, territory=territory)
 
 
 def build_pki(tmp_dir: Path | str) -> TestPKI:
@@ -315,6 +358,10 @@ def build_pki(tmp_dir: Path | str) -> TestPKI:
         tl_signer_path=tl_signer_path,
         crl_paths=crl_paths,
         issuers=issuers,
+        tl_operators={
+            "CZ": make_root("cz_tl_operator", "Test CZ TL Operator", start, end),
+            "SK": make_root("sk_tl_operator", "Test SK TL Operator", start, end),
+        },
     )
     pki.tl_path.write_bytes(_trusted_list(pki, tl_signer))
     return pki
