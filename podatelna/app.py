@@ -98,7 +98,8 @@ class App:
     def trust(self) -> Any:
         from signing import TrustContext, TrustSettings, load_trust
 
-        if not self.settings.trust.trusted_lists:
+        settings = TrustSettings.from_config(self.settings.trust, self.settings.data_dir)
+        if not settings.has_lists:
             from pyhanko.sign.validation.qualified.tsp import TSPRegistry
 
             log.warning(
@@ -106,7 +107,7 @@ class App:
                 "will need confirmation (set trust.trusted_lists and trust.tl_signers)"
             )
             return TrustContext(registry=TSPRegistry(), lists=())
-        return load_trust(TrustSettings.from_config(self.settings.trust))
+        return load_trust(settings)
 
     def verify_files(self, files: list[tuple[str, bytes]], *, at: Any) -> Any:
         from signing import verify_submission_files

@@ -142,6 +142,12 @@ class TrustSettings:
     allow_fetching: bool = False
     #: LOTL URL for ``podatelna trust refresh``
     lotl_url: str = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
+    #: national TL URLs for ``podatelna trust refresh`` (each verified against tl_signers);
+    #: when set, they are fetched instead of the LOTL
+    tl_urls: tuple[str, ...] = ()
+    #: where ``podatelna trust refresh`` stores verified lists, which verification then uses
+    #: besides trusted_lists; empty means ``<data_dir>/trusted-lists``
+    cache_dir: str = ""
 
 
 @dataclass(frozen=True)

@@ -225,11 +225,7 @@ def refresh_trusted_lists(
         source = lotl_url
         got = run.get(lotl_url, "LOTL", "", signers)
         if got is None:
-            # Without a verified LOTL the pointers are unknown: keep the whole previous set.
-            for entry in run.previous.values():
-                if entry.kind == "TL":
-                    run.store.append((entry, None))
-            _store(run, source)
+            # Without a verified LOTL its pointers are unknown: the cache stays as it is.
             return run.report
         try:
             lotl = parse_lotl_unsafe(got[1])

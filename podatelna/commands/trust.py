@@ -1,31 +1,63 @@
-"""``podatelna trust refresh``: download the LOTL and TLs (off unless trust.allow_fetching)."""
+"""``podatelna trust refresh``: download, verify and cache the trusted lists.
+
+Off unless ``trust.allow_fetching`` is true. Fetches the LOTL (``trust.lotl_url``) and the
+national lists it points to, or the national lists of ``trust.tl_urls``; stores only lists whose
+signature verified, in ``trust.cache_dir`` (default ``<data_dir>/trusted-lists``), which
+verification then uses. Exit status 0 when every list is current, 1 when a list could not be
+refreshed (its previous good copy, if any, is kept).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
 
-from signing import FetchRefusedError
+from signing import TrustSettings
+from signing.refresh import refresh_trusted_lists
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("trust", help="trusted lists")
     sub = p.add_subparsers(dest="trust_command", metavar="ACTION")
-    r = sub.add_parser("refresh", help="download the LOTL and the TLs it points to")
+    r = sub.add_parser(
+        "refresh", help="download, verify and cache the LOTL and the TLs it points to"
+    )
+    r.add_argument("--json", action="store_true", help="print what was done as JSON")
     r.set_defaults(func=run_refresh)
 
 
 def run_refresh(args: argparse.Namespace) -> int:
-    trust = args.settings.trust
-    if not trust.allow_fetching:
-        raise FetchRefusedError(
-            "Refusing to fetch trusted lists: trust.allow_fetching is false. Set it to true in"
-            " podatelna.toml (or PODATELNA_TRUST__ALLOW_FETCHING=1) to allow downloads from"
-            f" {trust.lotl_url}."
-        )
-    print(
-        "podatelna: online refresh of trusted lists is not implemented yet; place verified"
-        " TL files in trust.trusted_lists instead.",
-        file=sys.stderr,
+    section = args.settings.trust
+    settings = TrustSettings.from_config(section, args.settings.data_dir)
+    report = refresh_trusted_lists(
+        cache_dir=settings.cache_dir,
+        tl_signers=settings.tl_signers,
+        lotl_url=section.lotl_url,
+        tl_urls=tuple(section.tl_urls),
+        allow_fetching=settings.allow_fetching,
     )
-    return 1
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "cache_dir": report.cache_dir,
+                    "lists": [
+                        {
+                            "url": o.url,
+                            "kind": o.kind,
+                            "territory": o.territory,
+                            "status": o.status,
+                            "detail": o.detail,
+                        }
+                        for o in report.outcomes
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for line in report.lines():
+            print(line)
+    return 0 if report.ok else 1

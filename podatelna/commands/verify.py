@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -23,12 +24,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    base = TrustSettings.from_config(args.settings.trust)
+    base = TrustSettings.from_config(args.settings.trust, args.settings.data_dir)
     settings = TrustSettings(
         trusted_lists=tuple(args.trusted_list) or base.trusted_lists,
         tl_signers=tuple(args.tl_signer) or base.tl_signers,
         revocation=tuple(args.revocation) or base.revocation,
         allow_fetching=base.allow_fetching,
+        # lists given on the command line replace the configured ones and the cache
+        cache_dir="" if args.trusted_list else base.cache_dir,
     )
     at = None
     if args.at:
@@ -36,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         if at.tzinfo is None:
             raise SystemExit("podatelna: --at needs a time zone, e.g. 2025-05-01T12:00:00+02:00")
     trust = load_trust(settings)
+    for refused in trust.refused:
+        print(f"podatelna: warning: {refused.reason}", file=sys.stderr)
     path = Path(args.file)
     detached = Path(args.detached_content).read_bytes() if args.detached_content else None
     report = verify_file(path, name=path.name, detached_content=detached, trust=trust, at=at)
