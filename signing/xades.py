@@ -22,11 +22,14 @@ after that time does not hurt, and the CA/QC service status is read at that time
 valid timestamp the signature is judged at the validation time (B-B, as for an untimestamped
 PAdES/CAdES signature); the claimed XAdES SigningTime is reported but proves nothing.
 
+Levels B-LT and B-LTA: certificate and revocation values embedded in the unsigned properties
+are used for the validation, and archive timestamps are verified (see :mod:`signing.xades_ltv`
+and :mod:`signing._ltv`).
+
 Limits: one signature per document (more are reported as not verifiable); only the first
-SignatureTimeStamp is evaluated; XAdES-LT/LTA properties (certificate and revocation values,
-archive timestamps) are not read, revocation data come from the trust context only; a signer
-certificate that expired before the validation time stays INDETERMINATE even when a timestamp
-proves an earlier signature (no POE-based extension, as there are no embedded revocation data).
+SignatureTimeStamp is evaluated; a signer certificate that expired before the validation time
+stays INDETERMINATE even when a timestamp proves an earlier signature (the POE of timestamps is
+not used to extend the validation into the past).
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ from lxml import etree
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed, AdESSubIndic
 from pyhanko.sign.validation import generic_cms
 from pyhanko.sign.validation.ades import _operation_scoped_spec, ades_timestamp_validation
-from pyhanko.sign.validation.policy_decl import bootstrap_validation_data_handlers
+from pyhanko.sign.validation.policy_decl import (
+    SignatureValidationSpec,
+    bootstrap_validation_data_handlers,
+)
 from pyhanko.sign.validation.qualified.assess import QualificationAssessor
 from pyhanko.sign.validation.qualified.q_status import QualificationResult
 from pyhanko.sign.validation.status import TimestampSignatureStatus
@@ -53,7 +59,7 @@ from signxml.exceptions import InvalidCertificate, SignXMLException
 from signxml.verifier import SignatureConfiguration
 from signxml.xades import XAdESVerifier
 
-from . import _common
+from . import _common, _ltv, xades_ltv
 from ._spec import signature_spec
 from .classify import classify, indication_of
 from .report import TOTAL_PASSED, SignatureReport, TimestampInfo
@@ -280,6 +286,7 @@ async def _trust(
     others: list[asn1_x509.Certificate],
     *,
     trust: TrustContext,
+    spec: SignatureValidationSpec,
     at: datetime,
     explicit_time: bool,
     proven_time: datetime | None,
@@ -291,7 +298,7 @@ async def _trust(
     at that time.
     """
     timing = _common.timing(at, explicit_time)
-    async with _operation_scoped_spec(signature_spec(trust)) as spec:
+    async with _operation_scoped_spec(spec) as spec:
         handlers = bootstrap_validation_data_handlers(spec=spec, timing_info=timing)
         vc = spec.cert_validation_policy.build_validation_context(
             timing_info=timing, handlers=handlers
@@ -369,13 +376,17 @@ def _tst(sig: etree._Element) -> tuple[cms.SignedData, bytes] | None:
 
 
 async def _check_tst(
-    tst: tuple[cms.SignedData, bytes], *, trust: TrustContext, at: datetime, explicit: bool
+    tst: tuple[cms.SignedData, bytes],
+    *,
+    spec: SignatureValidationSpec,
+    at: datetime,
+    explicit: bool,
 ) -> tuple[datetime | None, TimestampSignatureStatus | None, str | None]:
     """(proven time or ``None``, status, reason when the timestamp proves nothing)."""
     sd, c14n = tst
     res = await ades_timestamp_validation(
         sd,
-        signature_spec(trust),
+        spec,
         lambda algo: hashlib.new(algo, c14n).digest(),
         timing_info=_common.timing(at, explicit),
     )
@@ -461,6 +472,13 @@ async def verify_xml(
             )
         _core(data, pyca_cert)
         tst = _tst(sig)
+        try:
+            embedded = xades_ltv.read_embedded(sig)
+        except (ValueError, TypeError) as exc:
+            raise _Reject(
+                AdESFailure.FORMAT_FAILURE,
+                f"The signature's embedded certificate or revocation values are malformed: {exc}.",
+            ) from exc
     except _Reject as rej:
         return [_report(rej.sub, cert=cert, qualification=None, claimed=claimed, reasons=[rej.why])]
     assert cert is not None
@@ -472,21 +490,34 @@ async def verify_xml(
     reasons: list[str] = []
     proven: datetime | None = None
     ts_status: TimestampSignatureStatus | None = None
+    spec = _ltv.with_embedded(signature_spec(trust), embedded)
     try:
         if tst is not None:
-            proven, ts_status, why = await _check_tst(
-                tst, trust=trust, at=at, explicit=explicit_time
-            )
+            proven, ts_status, why = await _check_tst(tst, spec=spec, at=at, explicit=explicit_time)
             if why:
                 reasons.append(why)
         sub, qualification = await _trust(
-            cert, others, trust=trust, at=at, explicit_time=explicit_time, proven_time=proven
+            cert,
+            [*others, *embedded.certs],
+            trust=trust,
+            spec=spec,
+            at=at,
+            explicit_time=explicit_time,
+            proven_time=proven,
         )
+        archives = await xades_ltv.archive_checks(root, sig, spec, at=at, explicit=explicit_time)
     except Exception as exc:  # noqa: BLE001 - malformed input must give a report, not a crash
         return [_common.not_verifiable(_FMT, f"The signature cannot be processed: {exc}.", cert)]
     # Same rule as for PDF/CMS: a certificate expired before the best signing time is not valid.
     if isinstance(sub, AdESPassed) and (proven or at) > cert.not_valid_after:
         sub = AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
+    level, level_reasons = _ltv.level_and_reasons(
+        timestamped=tst is not None,
+        chain=_ltv.needing_revinfo(cert, [*others, *embedded.certs], trust),
+        data=embedded,
+        archives=archives,
+    )
+    reasons.extend(level_reasons)
     return [
         _report(
             sub,
@@ -494,7 +525,7 @@ async def verify_xml(
             qualification=qualification,
             claimed=_common.iso(proven) if proven else claimed,
             reasons=reasons,
-            level="B-T" if tst is not None else "B-B",
+            level=level,
             timestamp=_common.timestamp_info(ts_status) if tst is not None else None,
         )
     ]

@@ -160,3 +160,85 @@ def test_tampered_lta_signature_still_fails(pki, trust_without_crls):
     assert bad != lta
     sig = _sig(bad, trust_without_crls, detached=False)
     assert (sig.indication, sig.subindication) == ("TOTAL_FAILED", "HASH_FAILURE")
+
+
+# -- XAdES ------------------------------------------------------------------------------------
+
+
+def _xades_bt(pki, signer: str) -> bytes:
+    from tests.pki import sample_xml
+    from tests.unit.test_signing_xades import _with_signature_timestamp
+
+    return _with_signature_timestamp(pki, pki.sign_xades(signer, sample_xml()))
+
+
+def _xsig(data: bytes, trust):
+    (sig,) = verify_file(data, name="form.xml", trust=trust, at=t.VALIDATION_TIME).signatures
+    return sig
+
+
+def test_xades_b_lt_verifies_with_its_own_revocation_data(pki, trust_without_crls):
+    from tests.pki.ltv import add_xades_lt
+
+    bt = _xades_bt(pki, "qes")
+    assert _xsig(bt, trust_without_crls).indication == "INDETERMINATE"
+    lt = add_xades_lt(bt, [_qca_crl(pki)], [pki.qca.cert_der])
+    sig = _xsig(lt, trust_without_crls)
+    assert (sig.level, sig.indication, sig.qualification) == ("B-LT", "TOTAL_PASSED", "QESig")
+
+
+def test_xades_embedded_crl_proves_a_revocation(pki, trust_without_crls):
+    from tests.pki.ltv import add_xades_lt
+
+    lt = add_xades_lt(_xades_bt(pki, "revoked_before"), [_qca_crl(pki)])
+    sig = _xsig(lt, trust_without_crls)
+    assert sig.indication != "TOTAL_PASSED" and sig.level == "B-LT"
+
+
+def test_xades_crl_of_another_ca_is_b_t(pki, trust):
+    from tests.pki.ltv import add_xades_lt
+
+    sig = _xsig(add_xades_lt(_xades_bt(pki, "qes"), [_other_crl(pki)]), trust)
+    assert sig.level == "B-T" and sig.indication == "TOTAL_PASSED"
+    assert any("not for" in r for r in sig.reasons)
+
+
+def test_xades_b_lta(pki, trust_without_crls):
+    from tests.pki.ltv import add_xades_lt, add_xades_lta
+
+    lt = add_xades_lt(_xades_bt(pki, "qes"), [_qca_crl(pki)])
+    lta = add_xades_lta(lt, _archive_stamper(pki))
+    sig = _xsig(lta, trust_without_crls)
+    assert (sig.level, sig.indication, sig.qualification) == ("B-LTA", "TOTAL_PASSED", "QESig")
+    assert any("archive timestamp of 2025-03-31" in r for r in sig.reasons)
+
+
+def test_xades_archive_timestamp_not_covering_the_validation_data(pki, trust_without_crls):
+    from tests.pki.ltv import add_xades_lt, add_xades_lta
+
+    lt = add_xades_lt(_xades_bt(pki, "qes"), [_qca_crl(pki)])
+    lta = add_xades_lta(lt, _archive_stamper(pki), skip_unsigned=True)
+    sig = _xsig(lta, trust_without_crls)
+    assert sig.level == "B-LT" and sig.indication == "TOTAL_PASSED"
+    assert any("archive timestamp does not verify" in r for r in sig.reasons)
+
+
+def test_xades_validation_data_changed_after_the_archive_timestamp(pki, trust_without_crls):
+    from tests.pki.ltv import add_xades_lt, add_xades_lta
+
+    lt = add_xades_lt(_xades_bt(pki, "qes"), [_qca_crl(pki)])
+    lta = add_xades_lta(lt, _archive_stamper(pki))
+    # add a CRL in front of the archived one: the archive timestamp no longer matches
+    import base64
+
+    from lxml import etree
+
+    root = etree.fromstring(lta)
+    crl_el = root.find(".//{http://uri.etsi.org/01903/v1.3.2#}EncapsulatedCRLValue")
+    crl_el.text = base64.b64encode(_other_crl(pki)).decode()
+    crl_el.addnext(etree.Element("{http://uri.etsi.org/01903/v1.3.2#}EncapsulatedCRLValue"))
+    crl_el.getnext().text = base64.b64encode(_qca_crl(pki)).decode()
+    swapped = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    sig = _xsig(swapped, trust_without_crls)
+    assert sig.level == "B-LT"
+    assert any("archive timestamp does not verify" in r for r in sig.reasons)
