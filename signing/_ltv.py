@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from asn1crypto import cms
 from asn1crypto import ocsp as asn1_ocsp
@@ -92,13 +93,18 @@ def listed_certs(trust: TrustContext) -> list[asn1_x509.Certificate]:
     return out
 
 
+@lru_cache(maxsize=16)
+def _anchor_hashes(trust: TrustContext) -> frozenset[bytes]:
+    return frozenset(c.sha256 for c in listed_certs(trust))
+
+
 def needing_revinfo(
     leaf: asn1_x509.Certificate,
     pool: list[asn1_x509.Certificate],
     trust: TrustContext,
 ) -> list[asn1_x509.Certificate]:
     """The leaf and its issuers up to (not including) a trusted-list anchor or a root."""
-    anchors = {c.sha256 for c in listed_certs(trust)}
+    anchors = _anchor_hashes(trust)
     out: list[asn1_x509.Certificate] = []
     seen: set[bytes] = set()
     cur: asn1_x509.Certificate | None = leaf

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -145,16 +146,41 @@ class _TLTrustManager(TSPTrustManager):
     is decided separately, with the service status at the signing time. pyHanko would otherwise
     stop trusting a CA the moment its service is withdrawn, even for signatures whose timestamp
     proves they were made while it was granted.
+
+    Speed: pyHanko's manager looks up the service definitions of *every* listed CA for every
+    certificate whose issuer it searches, before checking whether the CA could have issued it;
+    with the EU lists (hundreds of CAs) that dominates a verification. Here the cheap issuer
+    test comes first and each CA's anchor is computed once (the registry never changes after
+    loading), which selects exactly the same anchors.
     """
 
+    def __init__(self, tsp_registry: TSPRegistry) -> None:
+        super().__init__(tsp_registry)
+        self._anchors: dict[object, TrustAnchor | None] = {}
+
     def as_trust_anchor(self, authority: Authority) -> TrustAnchor | None:
+        key = authority.hashable
+        try:
+            return self._anchors[key]
+        except KeyError:
+            pass
         anchor = super().as_trust_anchor(authority)
-        if anchor is None:
-            return None
-        quals = anchor.trust_qualifiers
-        return TrustAnchor(
-            authority, quals=TrustQualifiers(trusted_service_type=quals.trusted_service_type)
-        )
+        if anchor is not None:
+            quals = anchor.trust_qualifiers
+            anchor = TrustAnchor(
+                authority, quals=TrustQualifiers(trusted_service_type=quals.trusted_service_type)
+            )
+        self._anchors[key] = anchor
+        return anchor
+
+    def find_potential_issuers(
+        self, cert: asn1_x509.Certificate
+    ) -> Generator[TrustAnchor, None, None]:
+        for authority in self.tsp_registry.known_certificate_authorities:
+            if authority.is_potential_issuer_of(cert):
+                anchor = self.as_trust_anchor(authority)
+                if anchor is not None:
+                    yield anchor
 
 
 @dataclass(frozen=True, eq=False)
