@@ -54,12 +54,22 @@ Where we are stricter than DSS's default policy (which only warns):
 A document is *recognised-signed* when at least one signature that covers all of it is
 TOTAL_PASSED and is QESig, AdESig-QC, QESeal or AdESeal-QC.
 
-Known limits: CAdES-LT/LTA attributes inside CMS are not evaluated; a PDF signature's level is
-read from the document (timestamps, DSS), not validated per level. XAdES: only the first
-SignatureTimeStamp is read, XAdES-LT/LTA properties (certificate and revocation values, archive
-timestamps) are not; a signer certificate that expired before the validation time stays
-INDETERMINATE even when a timestamp proves the signature earlier. Following a LOTL's pointers to
-national lists and the online refresh of lists are not built yet.
+Trusted lists: a national TL, or the EU LOTL plus the national TLs it points to, each list's
+signature checked (the LOTL and directly configured lists against the configured TL signers, a
+pointed-to TL against the certificates the LOTL gives for it; a pointed-to TL that fails is
+refused with its reason and the others load), see :mod:`signing.trust`. ``podatelna trust
+refresh`` (:mod:`signing.refresh`, off unless ``allow_fetching``) downloads and verifies them
+into a cache (:mod:`signing.tl_cache`) that verification reads.
+
+Levels: B-B, B-T, B-LT (validation data embedded for the whole chain, and used for the
+validation) and B-LTA (a verified archive timestamp) for CAdES and XAdES (:mod:`signing._ltv`,
+:mod:`signing.cades_ltv`, :mod:`signing.xades_ltv`); for PAdES the level is read from the
+document (timestamps, DSS) and the DSS's revocation data are used.
+
+Known limits: the proof of existence given by archive and document timestamps is not used to
+validate into the past (after a certificate expired or was revoked); only the signature
+timestamp's is. XAdES: only the first SignatureTimeStamp is read, and XAdES 1.3.2 archive
+timestamps and CAdES archive-time-stamp v2 are reported but not evaluated.
 
 Sealing (``signing.seal``, ``signing.keys``, ``signing.tsa``) is exported below as well.
 """

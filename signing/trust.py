@@ -149,14 +149,17 @@ class _TLTrustManager(TSPTrustManager):
 
     Speed: pyHanko's manager looks up the service definitions of *every* listed CA for every
     certificate whose issuer it searches, before checking whether the CA could have issued it;
-    with the EU lists (hundreds of CAs) that dominates a verification. Here the cheap issuer
-    test comes first and each CA's anchor is computed once (the registry never changes after
-    loading), which selects exactly the same anchors.
+    with the EU lists (hundreds of CAs) that dominates a verification. Here the listed CAs are
+    indexed by subject name once, only those named like the certificate's issuer are tested,
+    and each CA's anchor is computed once (the registry never changes after loading): exactly
+    the same anchors are selected.
     """
 
     def __init__(self, tsp_registry: TSPRegistry) -> None:
         super().__init__(tsp_registry)
         self._anchors: dict[object, TrustAnchor | None] = {}
+        #: listed CAs by subject name, built on first use (the registry is complete by then)
+        self._by_name: dict[str, list[Authority]] | None = None
 
     def as_trust_anchor(self, authority: Authority) -> TrustAnchor | None:
         key = authority.hashable
@@ -173,10 +176,18 @@ class _TLTrustManager(TSPTrustManager):
         self._anchors[key] = anchor
         return anchor
 
+    def _authorities_named(self, name: asn1_x509.Name) -> list[Authority]:
+        if self._by_name is None:
+            index: dict[str, list[Authority]] = {}
+            for authority in self.tsp_registry.known_certificate_authorities:
+                index.setdefault(authority.name.hashable, []).append(authority)
+            self._by_name = index
+        return self._by_name.get(name.hashable, [])
+
     def find_potential_issuers(
         self, cert: asn1_x509.Certificate
     ) -> Generator[TrustAnchor, None, None]:
-        for authority in self.tsp_registry.known_certificate_authorities:
+        for authority in self._authorities_named(cert.issuer):
             if authority.is_potential_issuer_of(cert):
                 anchor = self.as_trust_anchor(authority)
                 if anchor is not None:
