@@ -228,3 +228,15 @@ def test_refresh_is_refused_when_fetching_is_off(tmp_path, pki, server, capsys):
     assert "trust_fetching_disabled" in capsys.readouterr().err
     assert server.requests == []
     assert not _cache(tmp_path).exists()
+
+
+def test_pointers_to_non_http_urls_are_not_followed(tmp_path, pki, server, capsys):
+    secret = tmp_path / "cz.xml"
+    secret.write_bytes(pki.lotl_set()["cz.xml"])
+    files = pki.lotl_set(f"file://{tmp_path}")
+    server.files["/lotl.xml"] = files["lotl.xml"]
+    cfg = _config(tmp_path, pki, server)
+    rc, out = _refresh(cfg, capsys)
+    assert rc == 1
+    assert _statuses(out) == {"LOTL": "updated", "CZ": "failed", "SK": "failed"}
+    assert all("only http and https" in o["detail"] for o in out["lists"] if o["kind"] == "TL")
