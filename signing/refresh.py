@@ -99,7 +99,7 @@ def http_fetcher(timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_LIST_BYT
     def fetch(url: str) -> bytes:
         _check_url(url)
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=True, trust_env=False) as client:
+            with httpx.Client(timeout=timeout, follow_redirects=True) as client:
                 with client.stream("GET", url, headers={"Accept": "application/xml"}) as resp:
                     if resp.status_code != 200:
                         raise TrustListError(f"HTTP {resp.status_code} from {url}")
