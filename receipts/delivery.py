@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from reportlab.platypus import Flowable
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Spacer
 
 from . import _layout as L
 from ._time import human, iso
@@ -193,10 +194,14 @@ def _story(d: DeliveryData) -> list[Flowable]:
     out.append(
         L.grid_table(
             ["Čas", "Stav", "Poznámka"],
-            [[human(e.at), STATES_CS.get(e.state, e.state), L.para(e.note)] for e in d.events],
+            [
+                [human(e.at), STATES_CS.get(e.state, e.state), L.para(e.note, st.small)]
+                for e in d.events
+            ],
             [w * 0.35, w * 0.25, w * 0.4],
         )
     )
+    out.append(Spacer(1, 4 * mm))
     out.append(
         L.para(
             "Zpráva byla dodána z datové schránky odesílatele, a proto se považuje za podepsanou "
