@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def _print_message(info: dict[str, Any], as_json: bool) -> None:
 
 def run_send(args: argparse.Namespace) -> int:
     if not args.file.is_file():
-        print(f"podatelna: {args.file} does not exist or is not a file")
+        print(f"podatelna: {args.file} does not exist or is not a file", file=sys.stderr)
         return 2
     token = args.token or os.environ.get(TOKEN_ENV)
     app = open_app(args)
@@ -88,7 +89,7 @@ def run_token_create(args: argparse.Namespace) -> int:
                 app.sessions, sender_boxes=args.sender_box, name=args.name, now=app.clock.now()
             )
         except ValueError as exc:
-            print(f"podatelna: {exc}")
+            print(f"podatelna: {exc}", file=sys.stderr)
             return 2
         print(f"token {info.id} for the boxes {', '.join(info.sender_boxes)}")
         print("store it now, it is not shown again:")
