@@ -33,7 +33,7 @@ from asn1crypto import cms
 from sqlalchemy import select
 
 import receipts
-from filing_registry import Filing, Submission, SubmissionState, audit
+from filing_registry import Filing, Submission, SubmissionState, add_event, audit
 from intake import Incoming, IncomingFile, IntakeLimits, Sender, Unavailable, accept, new_id
 from intake.databox import (
     DECREE_MEDIA_TYPES,
@@ -220,11 +220,12 @@ def _submit(app: App, msg: DataboxMessage, env: Envelope, result: CheckResult) -
             "sender_type": env.sender_type,
             "recipient_box": env.recipient_box,
             "envelope_sha256": env.sha256,
+            "subject": env.subject,
             # sent from the sender's own box: counts as signed (Act 300/2008 § 18(2))
             "from_own_box": True,
         },
     )
-    sizes = [f.size if hasattr(f, "size") else len(f.content) for f in result.files]
+    sizes = [len(f.content) for f in result.files]
     limits = IntakeLimits(
         max_total_bytes=sum(sizes) + 1,
         max_files=len(result.files),
@@ -289,8 +290,6 @@ def validate_stage(app: App, sub: Submission) -> list[tuple[int, str, str]]:
             validation = result.to_dict()
             reasons = [dict(i.to_dict(), file=main.name) for i in result.errors]
     subject = str((sub.channel_data or {}).get("subject") or "")
-    if msg is not None:
-        subject = str(msg.envelope.get("subject") or "")
     ok = not reasons
     with app.sessions() as session, session.begin():
         new_state = S.VALIDATED.value if ok else S.REJECTED.value
@@ -305,8 +304,6 @@ def validate_stage(app: App, sub: Submission) -> list[tuple[int, str, str]]:
         m = session.get(DataboxMessage, sid)
         if m is not None:
             records.mark_timestamped(session, m, token, now)
-        from filing_registry import add_event
-
         if ok:
             add_event(session, sid, new_state, now=now, note="data-box message valid")
             msgs = [_outbox(session, sid, "verify", app)]

@@ -415,6 +415,7 @@ def _not_covering() -> bytes:
         ("no_token", 401, "token_missing"),
         ("forged_token", 401, "token_invalid"),
         ("not_an_envelope", 400, "envelope_invalid"),
+        ("body_over_limit", 413, "too_large"),
     ],
 )
 def test_refused_message_records_nothing(client, case: str, status: int, code: str) -> None:
@@ -435,6 +436,8 @@ def test_refused_message_records_nothing(client, case: str, status: int, code: s
     elif case == "forged_token":
         assert token is not None
         token = token[:-4] + "AAAA"
+    elif case == "body_over_limit":  # refused while it streams in, before it is parsed
+        body = b"<" + b"x" * 3_000_000
     else:
         body = schemas.sample_path("obecne-podani").read_bytes()
     r = post(tc, body, token)
@@ -491,3 +494,31 @@ def test_same_message_twice_gives_one_filing_and_the_same_receipt(any_client) ->
     other = post(tc, envelope(message_id="dup-0001", sender_box="jiny123"), other_token)
     assert other.status_code == 202 and other.json()["id"] != pk
     assert hashlib.sha256(pdf1).hexdigest() != ""  # the receipt bytes compared above
+
+
+@pytest.mark.integration
+def test_message_recorded_by_a_request_that_died_is_taken_when_sent_again(client) -> None:
+    """A request that recorded the message but died before its submission was written: the
+    sender's retry with the same message id finds the message and completes it."""
+    from intake.databox import messages, parse_envelope
+
+    tc, app = client
+    token = token_for(app)
+    body = envelope(message_id="crash-1")
+    env = parse_envelope(body, max_bytes=1 << 20)
+    msg, created = messages.record(
+        app.sessions,
+        pk=uuid.uuid4().hex,
+        envelope=env,
+        token_id=token.split("_")[1],
+        wire_form="xml",
+        original_key="unused",
+        container_report=None,
+        envelope_dict=env.to_dict(),
+        now=app.clock.now(),
+    )
+    assert created and count(app, Submission) == 0
+    r = post(tc, body, token)
+    assert r.status_code == 202 and r.json()["id"] == msg.id and r.json()["created"] is False
+    assert wait_final(tc, msg.id, token)["state"] == "delivered"
+    assert count(app, Submission) == 1
