@@ -182,6 +182,28 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class DataboxSettings:
+    """Data-box message intake (``POST /api/v1/databox/messages``)."""
+
+    #: the office's own data-box ids; a message addressed to another box is rejected (empty:
+    #: any recipient box is accepted)
+    box_ids: tuple[str, ...] = ()
+    #: total size of a message's files, decoded (ISDS: 20 MB)
+    max_total_bytes: int = 20 * 1024 * 1024
+    #: number of files in one message
+    max_files: int = 50
+    #: entries of one ZIP/ASiC archive in a message
+    max_archive_entries: int = 1000
+    #: bytes all entries of one archive may inflate to (a zip bomb is refused beyond this)
+    max_archive_uncompressed_bytes: int = 100 * 1024 * 1024
+    #: how many times an entry may inflate its compressed size
+    max_archive_ratio: int = 200
+    #: media types (detected from content) a message may carry; empty means the data-box
+    #: decree's list (``intake.databox.DECREE_MEDIA_TYPES``)
+    allowed_media_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     #: where embedded defaults keep their data
     data_dir: str = "var"
@@ -196,6 +218,7 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    databox: DataboxSettings = field(default_factory=DataboxSettings)
     #: crash testing only: names of points at which the process kills itself (see failpoints.py)
     failpoints: tuple[str, ...] = ()
 

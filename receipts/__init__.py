@@ -12,6 +12,13 @@ into PDF/A-3b by :mod:`receipts.pdfa`. This package never seals by itself: the c
 the rendered bytes to a ``Sealer``.
 """
 
+from .delivery import (
+    DeliveryData,
+    DeliveryEvent,
+    delivery_info_key,
+    delivery_receipt_key,
+    render_delivery_receipt,
+)
 from .errors import ReceiptDataError, ReceiptError, RenderError
 from .keys import (
     copy_key,
@@ -43,6 +50,8 @@ from .schema import xml_errors, xsd_path
 __all__ = [
     "Authority",
     "CopyData",
+    "DeliveryData",
+    "DeliveryEvent",
     "FileEntry",
     "FormInfo",
     "JournalEntry",
@@ -56,12 +65,15 @@ __all__ = [
     "RenderError",
     "Sender",
     "copy_key",
+    "delivery_info_key",
+    "delivery_receipt_key",
     "journal_export_key",
     "personal_export_key",
     "receipt_key",
     "receipt_xml_key",
     "rejection_key",
     "render_copy",
+    "render_delivery_receipt",
     "render_journal",
     "render_personal_export",
     "render_receipt",

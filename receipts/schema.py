@@ -17,6 +17,7 @@ XSD_FILES = {
     "copy": "copy-1.0.xsd",
     "personal-export": "export-personal-1.0.xsd",
     "journal": "journal-1.0.xsd",
+    "delivery-info": "delivery-info-1.0.xsd",
 }
 _lock = threading.Lock()
 

@@ -125,6 +125,10 @@ def validate(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.RECEIVED.value:
         return []
+    if (sub.channel_data or {}).get("message_pk"):  # a data-box message: its own checks
+        from podatelna.databox import validate_stage
+
+        return validate_stage(app, sub)
     lim = app.settings.limits
     token = sub.timestamp_token or app.timestamper.timestamp_token(
         bytes.fromhex(sub.payload_sha256)
@@ -376,6 +380,10 @@ def notify(app: App, sid: str) -> list[Next]:
     sub = _load(app, sid)
     if sub is None or sub.state != S.RECEIPTED.value:
         return []
+    if (sub.channel_data or {}).get("message_pk"):  # a data-box message: delivery receipt
+        from podatelna.databox import deliver
+
+        deliver(app, sid)
     if sub.confirms_reference:
         # a re-filing that names an unconfirmed filing confirms it when signed and identical
         from podatelna.tracker_jobs import link_confirmation

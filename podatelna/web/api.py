@@ -182,6 +182,8 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503)
 
     from podatelna.web.clerk_api import clerk_router
+    from podatelna.web.databox_api import databox_router
 
     api.include_router(clerk_router(app))
+    api.include_router(databox_router(app))
     return api
