@@ -270,8 +270,11 @@ def _run_parallel(
 
 def _why(out: _Outcome) -> str:
     exc = out.error
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    cause = exc.__cause__ if exc is not None else None
+    if text.endswith(":") and cause is not None:  # pika's errors often have no message
+        text = f"{text} {str(cause).strip() or type(cause).__name__}"
+    return text[:300]
 
 
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)
