@@ -239,6 +239,9 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
 
     api.include_router(account_router(app))
     api.include_router(clerk_router(app))
+    from podatelna.web.pages import install_pages
+
+    install_pages(api, app)
     from podatelna.web.status_api import install_status
 
     install_status(api, app)

@@ -215,7 +215,7 @@ def _portal(app: App) -> str:
 
 def send_verification(app: App, to: str, raw: str) -> None:
     context: dict[str, Any] = {
-        "link": f"{_portal(app)}/overeni/{raw}",
+        "link": f"{_portal(app)}/email/{raw}",
         "valid_hours": app.settings.web.verify_link_hours,
         "office_name": app.settings.office.name,
         "office_address": app.settings.office.address,
