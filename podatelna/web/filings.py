@@ -155,6 +155,15 @@ def update_status(app: App, reference: str, status: str, note: str, *, actor: st
         )
 
 
+def signature_summary(app: App, submission_id: str, lang: str) -> str:
+    """The signature verdicts in plain words, in the page's language."""
+    with app.sessions() as session:
+        sub = session.get(Submission, submission_id)
+        verification = (sub.verification if sub else None) or {}
+    key = "summary_en" if lang == "en" else "summary_cs"
+    return str(verification.get(key) or verification.get("summary_en") or "")
+
+
 def content_file(
     app: App, who: Principal, submission_id: str, position: int
 ) -> tuple[str, str, bytes]:

@@ -128,7 +128,8 @@ class Pages:
             "t": t,
             "who": self.who(request),
             "csrf": csrf_token(self.app, request),
-            "here": request.url.path,
+            # where the language switch returns to (a POST's result cannot be fetched again)
+            "here": request.url.path if request.method == "GET" else "/",
             "office_name": office.name,
             "office_address": office.address,
             "office_code": office.code,

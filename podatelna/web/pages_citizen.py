@@ -21,18 +21,13 @@ from intake import Incoming, IncomingFile, IntakeError, Sender
 from podatelna import documents
 from podatelna.service import file_submission
 from podatelna.web import multipart
-from podatelna.web.filings import content_file, my_submissions, owned
+from podatelna.web.filings import content_file, my_submissions, owned, signature_summary
 from podatelna.web.i18n import translator
 from podatelna.web.pages import PageError, Pages, lang_of
 from validators import XmlLimits, validate_form
 
 #: file parts of the send form, and the role each gets at intake
 _ROLES = {"attachments": "attachment", "signatures": "signature"}
-
-
-def signature_words(info: dict[str, Any]) -> str:
-    sig = info.get("signatures") or {}
-    return str(sig.get("summary") or "")
 
 
 def citizen_pages(pages: Pages) -> APIRouter:
@@ -151,7 +146,7 @@ def citizen_pages(pages: Pages) -> APIRouter:
             info=info,
             base=base,
             clerk=clerk,
-            signatures=signature_words(info),
+            signatures=signature_summary(app, info["id"], lang_of(request)),
             refresh=None if final else 2,
             **extra,
         )

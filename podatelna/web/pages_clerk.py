@@ -20,10 +20,16 @@ from filing_registry.deadlines import DeadlineError
 from filing_registry.tracker import ConfirmationError, NotAwaitingConfirmation
 from podatelna.service import describe
 from podatelna.tracker_jobs import awaiting, record_confirmation
-from podatelna.web.filings import STATUSES, JournalFilter, journal, rejected, update_status
+from podatelna.web.filings import (
+    STATUSES,
+    JournalFilter,
+    journal,
+    rejected,
+    signature_summary,
+    update_status,
+)
 from podatelna.web.i18n import translator
 from podatelna.web.pages import PageError, Pages, lang_of
-from podatelna.web.pages_citizen import signature_words
 
 
 def _day(text: str | None) -> date | None:
@@ -113,7 +119,7 @@ def clerk_pages(pages: Pages) -> APIRouter:
             clerk=True,
             statuses=STATUSES,
             today=today(),
-            signatures=signature_words(info),
+            signatures=signature_summary(app, info["id"], lang_of(request)),
             error=error or None,
         )
 
