@@ -6,8 +6,9 @@ answers 200 while the system is in operation or limited and 503 when it is out o
 a plain HTTP check alarms on the right thing; the body says which backend is down and why.
 
 ``/metrics`` exposes the level, each check's up/latency, the queue depth per stage, the
-submissions per state, and the HTTP requests this process served (a counter and a latency
-histogram per method, route template and status, from :class:`RequestMetrics`). Each API gets a
+submissions per state, and the HTTP requests of this process: being served (a gauge), and
+served (a counter and a latency histogram per method, route template and status, counted by
+:class:`RequestMetrics`). Each API gets a
 registry of its own (no process-global registry), so several apps in one process do not clash.
 :func:`install_status` wires all of it into a FastAPI app.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -101,6 +102,9 @@ class HttpMetrics:
             ["method", "route"],
             registry=registry,
         )
+        self.in_progress = Gauge(
+            f"{PREFIX}_http_requests_in_progress", "HTTP requests being served", registry=registry
+        )
 
 
 class RequestMetrics:
@@ -124,9 +128,11 @@ class RequestMetrics:
                 status = message["status"]
             await send(message)
 
+        self.metrics.in_progress.inc()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            self.metrics.in_progress.dec()
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
             method = scope.get("method", "")

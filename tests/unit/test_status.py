@@ -324,6 +324,7 @@ def test_status_json_and_metrics(make_app: Any) -> None:
         == 1
     )
     assert samples[("podatelna_http_request_duration_seconds_count", (key[0], key[1]))] == 1
+    assert samples[("podatelna_http_requests_in_progress", ())] == 1  # the /metrics request
 
 
 def test_status_is_503_when_out_of_operation(make_app: Any, tmp_path: Path) -> None:
