@@ -71,13 +71,14 @@ def clerk_pages(pages: Pages) -> APIRouter:
     def awaiting_rows() -> list[dict[str, Any]]:
         rows = awaiting(app)
         with app.sessions() as session:
-            ids = dict(
-                session.execute(
+            ids: dict[str, str] = {
+                ref: sid
+                for ref, sid in session.execute(
                     select(Filing.reference, Filing.submission_id).where(
                         Filing.reference.in_([r["reference"] for r in rows])
                     )
-                ).tuples()
-            )
+                )
+            }
         for r in rows:
             r["id"] = ids.get(r["reference"])
         return rows
