@@ -174,6 +174,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The file holds another form than the one you chose.",
     ),
     "send_no_file": ("Vyberte soubor s formulářem.", "Choose the form's file."),
+    "fill_intro": (
+        "Vyplňte formulář přímo zde; pole označená * jsou povinná. Před odesláním jej "
+        "zkontrolujeme podle schématu.",
+        "Fill in the form here; fields marked * are required. It is checked against its schema "
+        "before it is sent.",
+    ),
+    "fill_online": ("Vyplnit online", "Fill in online"),
     "sent": (
         "Podání bylo přijato ke zpracování. Evidenční číslo dostane během chvíle.",
         "The submission was accepted for processing. It gets its reference number shortly.",

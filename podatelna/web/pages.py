@@ -229,7 +229,9 @@ def public_pages(pages: Pages) -> APIRouter:
     @router.get("/formulare", response_class=HTMLResponse)
     def catalogue(request: Request) -> Response:
         forms = sorted(schemas.catalogue().values(), key=lambda f: f.name_cs)
-        return pages.render(request, "forms.html", forms=forms)
+        from podatelna.web.xsdform import simple_codes
+
+        return pages.render(request, "forms.html", forms=forms, simple=set(simple_codes()))
 
     @router.get("/formulare/{name}")
     def blank_form(name: str) -> Response:

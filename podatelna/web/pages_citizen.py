@@ -8,6 +8,7 @@ a submission checks ownership through ``podatelna.web.filings.owned``.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +22,11 @@ from intake import Incoming, IncomingFile, IntakeError, Sender
 from podatelna import documents
 from podatelna.service import file_submission
 from podatelna.web import multipart
-from podatelna.web.filings import content_file, my_submissions, owned, signature_summary
+from podatelna.web.auth import Principal
+from podatelna.web.filings import content_file, form_name, my_submissions, owned, signature_summary
 from podatelna.web.i18n import translator
 from podatelna.web.pages import PageError, Pages, lang_of
+from podatelna.web.xsdform import build_xml, generated_form, simple_codes
 from validators import XmlLimits, validate_form
 
 #: file parts of the send form, and the role each gets at intake
@@ -37,86 +40,161 @@ def citizen_pages(pages: Pages) -> APIRouter:
     def forms() -> list[schemas.FormType]:
         return sorted(schemas.catalogue().values(), key=lambda f: f.name_cs)
 
+    def simple() -> list[schemas.FormType]:
+        return [f for f in forms() if f.code in simple_codes()]
+
     @router.get("/podat", response_class=HTMLResponse)
     def send_form(request: Request) -> Response:
         pages.user(request)
         chosen = request.query_params.get("form_type", "")
-        return pages.render(request, "send.html", forms=forms(), chosen=chosen, issues=[])
+        return pages.render(
+            request, "send.html", forms=forms(), chosen=chosen, issues=[], simple=simple()
+        )
+
+    async def parse(request: Request) -> multipart.Parsed:
+        """The multipart body of a send form, within the intake limits, after the CSRF check."""
+        parsed = await multipart.parse(
+            request.headers.get("content-type", ""), request.stream(), app.intake_limits
+        )
+        try:
+            pages.check_csrf(request, parsed.fields.get("csrf", ""))
+        except PageError:
+            parsed.close()
+            raise
+        return parsed
+
+    async def check_and_file(
+        who: Principal,
+        name: str,
+        data: bytes,
+        parts: list[multipart.Part],
+        confirms: str,
+        chosen: str,
+        t: Any,
+    ) -> list[dict[str, Any]] | str:
+        """Validate the form against its XSD; file it if valid. The errors, or the new id."""
+        lim = app.settings.limits
+        result = await run_in_threadpool(
+            validate_form,
+            data,
+            limits=XmlLimits(max_bytes=lim.max_form_bytes, max_depth=min(lim.max_xml_depth, 256)),
+        )
+        if not result.ok:
+            return [i.to_dict() for i in result.errors]
+        if chosen and result.form_type != chosen:
+            return [{"message": t("send_type_mismatch")}]
+        incoming = Incoming(
+            channel="portal",
+            sender=Sender(who.email, who.full_name),
+            form=IncomingFile(
+                name, io.BytesIO(data), role="form", declared_media_type="application/xml"
+            ),
+            attachments=[
+                IncomingFile(
+                    p.filename or "unnamed",
+                    p.file,  # type: ignore[arg-type]
+                    role=_ROLES[p.name],
+                    declared_media_type=p.content_type,
+                )
+                for p in parts
+                if p.name in _ROLES and p.filename and p.size > 0 and p.file
+            ],
+            confirms_reference=confirms.strip() or None,
+        )
+        try:
+            acc = await run_in_threadpool(file_submission, app, incoming)
+        except IntakeError as exc:
+            return [{"message": exc.message}]
+        return acc.submission_id
 
     @router.post("/podat", response_class=HTMLResponse)
     async def send(request: Request) -> Response:
         who = pages.user(request)
         t = translator(lang_of(request))
-        if not who.verified:
-            return pages.render(request, "send.html", status=403, forms=forms(), issues=[])
-        try:
-            parsed = await multipart.parse(
-                request.headers.get("content-type", ""), request.stream(), app.intake_limits
-            )
-        except IntakeError as exc:
+        chosen = ""
+
+        def again(issues: list[Any], status: int = 422) -> Response:
             return pages.render(
                 request,
                 "send.html",
-                status=exc.status,
+                status=status,
                 forms=forms(),
-                issues=[{"message": exc.message}],
+                chosen=chosen,
+                issues=issues,
+                simple=simple(),
             )
+
+        if not who.verified:
+            return again([], 403)
         try:
-            pages.check_csrf(request, parsed.fields.get("csrf", ""))
+            parsed = await parse(request)
+        except IntakeError as exc:
+            return again([{"message": exc.message}], exc.status)
+        try:
             chosen = parsed.fields.get("form_type", "")
-            files = [p for p in parsed.files if p.filename and p.size > 0 and p.file]
-            form = next((p for p in files if p.name == "form"), None)
-
-            def again(issues: list[Any], status: int = 422) -> Response:
-                return pages.render(
-                    request, "send.html", status=status, forms=forms(), chosen=chosen, issues=issues
-                )
-
+            form = next((p for p in parsed.files if p.name == "form" and p.size and p.file), None)
             if form is None or form.file is None:
                 return again([{"message": t("send_no_file")}])
             form.file.seek(0)
             data = form.file.read(app.settings.limits.max_form_bytes + 1)
-            lim = app.settings.limits
-            result = await run_in_threadpool(
-                validate_form,
+            outcome = await check_and_file(
+                who,
+                form.filename or "form.xml",
                 data,
-                limits=XmlLimits(
-                    max_bytes=lim.max_form_bytes, max_depth=min(lim.max_xml_depth, 256)
-                ),
+                parsed.files,
+                parsed.fields.get("confirms_reference", ""),
+                chosen,
+                t,
             )
-            if not result.ok:
-                return again([i.to_dict() for i in result.errors])
-            if chosen and result.form_type != chosen:
-                return again([{"message": t("send_type_mismatch")}])
-            form.file.seek(0)
-            incoming = Incoming(
-                channel="portal",
-                sender=Sender(who.email, who.full_name),
-                form=IncomingFile(
-                    form.filename or "form.xml",
-                    form.file,  # type: ignore[arg-type]
-                    role="form",
-                    declared_media_type=form.content_type,
-                ),
-                attachments=[
-                    IncomingFile(
-                        p.filename or "unnamed",
-                        p.file,  # type: ignore[arg-type]
-                        role=_ROLES[p.name],
-                        declared_media_type=p.content_type,
-                    )
-                    for p in files
-                    if p.name in _ROLES
-                ],
-                confirms_reference=(parsed.fields.get("confirms_reference") or "").strip() or None,
-            )
-            try:
-                acc = await run_in_threadpool(file_submission, app, incoming)
-            except IntakeError as exc:
-                return again([{"message": exc.message}], exc.status)
         finally:
             parsed.close()
-        return pages.redirect(f"/moje-podani/{acc.submission_id}", "sent")
+        if isinstance(outcome, list):
+            return again(outcome)
+        return pages.redirect(f"/moje-podani/{outcome}", "sent")
+
+    def fill_page(
+        request: Request, code: str, values: dict[str, str], issues: list[Any], status: int = 200
+    ) -> Response:
+        form = generated_form(code)
+        if form is None:
+            raise PageError(404, "not_found")
+        return pages.render(
+            request,
+            "fill.html",
+            status=status,
+            form=form,
+            values=values,
+            issues=issues,
+            title=form_name(code, lang_of(request)),
+        )
+
+    @router.get("/podat/vyplnit/{code}", response_class=HTMLResponse)
+    def fill(code: str, request: Request) -> Response:
+        pages.user(request)
+        return fill_page(request, code, {}, [])
+
+    @router.post("/podat/vyplnit/{code}", response_class=HTMLResponse)
+    async def fill_post(code: str, request: Request) -> Response:
+        who = pages.user(request)
+        form = generated_form(code)
+        if form is None:
+            raise PageError(404, "not_found")
+        if not who.verified:
+            return pages.redirect("/podat")
+        t = translator(lang_of(request))
+        try:
+            parsed = await parse(request)
+        except IntakeError as exc:
+            return fill_page(request, code, {}, [{"message": exc.message}], exc.status)
+        try:
+            values = {f.path: parsed.fields.get(f.path, "") for f in form.fields()}
+            data = build_xml(form, values)
+            outcome = await check_and_file(who, f"{code}.xml", data, parsed.files, "", code, t)
+        finally:
+            parsed.close()
+        if isinstance(outcome, list):
+            return fill_page(request, code, values, outcome, 422)
+        return pages.redirect(f"/moje-podani/{outcome}", "sent")
 
     @router.get("/moje-podani", response_class=HTMLResponse)
     def mine(request: Request) -> Response:
