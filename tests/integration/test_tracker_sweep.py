@@ -28,13 +28,13 @@ from sqlalchemy import select
 import schemas
 from filing_registry import AuditEntry, Filing, StatusEvent, verify_chain
 from intake import Incoming, IncomingFile, Sender
+from podatelna.accounts import Role
 from podatelna.app import App
 from podatelna.cli import main
 from podatelna.clock import FrozenClock
 from podatelna.config import load_settings
 from podatelna.service import file_submission
 from podatelna.tracker_jobs import link_confirmation, run_periodically, sweep_tracker
-from podatelna.accounts import Role
 from podatelna.web.clerk_api import clerk_router
 from tests.users import bearer
 
