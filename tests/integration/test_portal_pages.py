@@ -225,3 +225,37 @@ def test_account_api_register_verify_token(site) -> None:
     assert tc.get("/api/v1/me", headers=headers).status_code == 401
     r = tc.post("/api/v1/tokens", json={"email": "api@example.cz", "password": "wrong"})
     assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
+
+
+def test_account_settings_password_email_and_deletion(site) -> None:
+    app = site["app"]
+    make_user(app, "zmena@example.cz")
+    c = _browser(app, "zmena@example.cz")
+    token = _csrf(c.get("/ucet").text)
+    r = c.post("/ucet/heslo", data={"csrf": token, "old": "wrong", "new": "Nove-heslo-1"})
+    assert r.status_code == 401
+    r = c.post("/ucet/heslo", data={"csrf": token, "old": PASSWORD, "new": "Nove-heslo-1"})
+    assert r.status_code == 303 and "password_changed" in r.headers["location"]
+    assert c.get("/ucet").status_code == 200  # this session stays
+    r = c.post(
+        "/ucet/email",
+        data={"csrf": token, "email": "zmena2@example.cz", "password": "Nove-heslo-1"},
+    )
+    assert r.status_code == 303
+    mail = [m for m in app.notifier.messages() if m["To"] == "zmena2@example.cz"][-1]
+    link = re.search(r"/email/\S+", mail.get_content()).group(0)
+    assert c.get(link).status_code == 303
+    assert "zmena2@example.cz" in c.get("/ucet").text
+    r = c.post("/ucet/zrusit", data={"csrf": token, "password": "Nove-heslo-1"})
+    assert r.status_code == 303 and "account_deleted" in r.headers["location"]
+    assert c.get("/ucet").status_code == 303  # logged out: the sessions ended with the account
+    fresh = _browser(app)
+    r = fresh.post(
+        "/prihlaseni",
+        data={
+            "csrf": _csrf(fresh.get("/prihlaseni").text),
+            "email": "zmena2@example.cz",
+            "password": "Nove-heslo-1",
+        },
+    )
+    assert r.status_code == 401
