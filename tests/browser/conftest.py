@@ -104,8 +104,11 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
     yield from serve(embedded_settings(tmp_path))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the whole session: while Playwright's sync API is
+    active it keeps an event loop running in the main thread, and later tests that call
+    ``asyncio.run`` (pyHanko's signing, for one) would fail."""
     chromium = require_tool("chromium")
     try:
         from playwright.sync_api import sync_playwright
