@@ -55,6 +55,8 @@ class AccountPolicy:
     api_token_ttl: timedelta = timedelta(days=90)
     #: personal data of an ended account is erased at most this long after it ends
     erase_after: timedelta = timedelta(days=30)
+    #: an account not used this long ends (five years)
+    unused_lapse: timedelta = timedelta(days=5 * 365 + 1)
 
 
 def normalise_email(email: str) -> str:
@@ -449,6 +451,24 @@ def delete_account(
         now=now,
         details={"erase_after": user.erase_after.isoformat()},
     )
+
+
+def lapse_unused(session: Session, *, now: datetime, policy: AccountPolicy) -> int:
+    """End the accounts not used (no login, or created without one) for ``policy.unused_lapse``;
+    their personal data is then erased like that of any ended account."""
+    cutoff = now - policy.unused_lapse
+    last_use = func.coalesce(User.last_login_at, User.created_at)
+    rows = (
+        session.execute(select(User).where(User.deleted_at.is_(None), last_use < cutoff))
+        .scalars()
+        .all()
+    )
+    for user in rows:
+        user.deleted_at = now
+        user.erase_after = now + policy.erase_after
+        revoke_all(session, user, tuple(TokenPurpose), now=now)
+        _audit(session, user, "account.lapsed", now=now, actor="system")
+    return len(rows)
 
 
 def erase_due(session: Session, *, now: datetime) -> int:

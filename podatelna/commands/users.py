@@ -39,7 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=list_users)
 
-    e = s.add_parser("erase-due", help="erase personal data of accounts ended long enough ago")
+    e = s.add_parser(
+        "erase-due",
+        help="end accounts unused for five years; erase personal data of accounts ended long "
+        "enough ago",
+    )
     e.set_defaults(func=erase)
 
 
@@ -117,7 +121,12 @@ def list_users(args: argparse.Namespace) -> int:
 
 def erase(args: argparse.Namespace) -> int:
     app = open_app(args)
+    from podatelna.web.auth import policy_of
+
+    now = app.clock.now()
     with app.sessions() as session, session.begin():
-        n = accounts.erase_due(session, now=app.clock.now())
+        lapsed = accounts.lapse_unused(session, now=now, policy=policy_of(app))
+        n = accounts.erase_due(session, now=now)
+    print(f"ended {lapsed} account(s) unused for five years")
     print(f"erased the personal data of {n} ended account(s)")
     return 0

@@ -243,3 +243,22 @@ def test_deleted_account_is_erased_after_the_period(db) -> None:
             "",
         )
         assert verify_chain(s).ok
+
+
+def test_account_unused_for_five_years_lapses_then_is_erased(db) -> None:
+    uid = _register(db)
+    used = _register(db, email="pouziva@example.cz")
+    later = T0 + timedelta(days=4 * 365)
+    with db() as s, s.begin():
+        u = s.get(User, used)
+        u.last_login_at = later
+    five_years = T0 + timedelta(days=5 * 365 + 2)
+    with db() as s, s.begin():
+        assert accounts.lapse_unused(s, now=T0 + timedelta(days=5 * 365), policy=POLICY) == 0
+        assert accounts.lapse_unused(s, now=five_years, policy=POLICY) == 1
+    with db() as s:
+        assert s.get(User, uid).deleted_at == five_years
+        assert s.get(User, used).deleted_at is None
+    with db() as s, s.begin():
+        assert accounts.erase_due(s, now=five_years + POLICY.erase_after) == 1
+    assert "account.lapsed" in _actions(db)
