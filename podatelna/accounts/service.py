@@ -323,6 +323,9 @@ def authenticate(
             details={"email_sha256": hashlib.sha256(email.strip().lower().encode()).hexdigest()},
         )
         return LoginOutcome(None, BadCredentials("The e-mail or the password is not right."))
+    # lock the row: concurrent wrong passwords must each count (PostgreSQL; SQLite serialises
+    # writers with BEGIN IMMEDIATE anyway)
+    session.refresh(user, with_for_update=True)
     if user.locked_until is not None and user.locked_until > now:
         _audit(session, user, "login.refused_locked", now=now)
         return LoginOutcome(user, _locked(user))
