@@ -44,6 +44,11 @@ class StateCollector(Collector):
     def collect(self) -> Iterable[Any]:
         return state_metrics(system_state(self.app))
 
+    def describe(self) -> Iterable[Any]:
+        # without this the registry would call collect() when the collector is registered,
+        # probing every backend while the API is being built (before the migrations ran)
+        return []
+
 
 def state_metrics(state: SystemState) -> list[GaugeMetricFamily]:
     level = GaugeMetricFamily(

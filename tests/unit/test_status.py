@@ -355,3 +355,16 @@ def test_state_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any)
     body = json.loads(capsys.readouterr().out)
     assert body["level"] == "limited"
     assert [c["name"] for c in body["checks"] if not c["ok"]] == ["broker"]
+
+
+def test_building_the_api_probes_nothing(make_app: Any) -> None:
+    # the registry must not collect (probe every backend) while the API is being built: here
+    # before the migrations ran, which would have cached a state with nothing counted
+    app = make_app(migrate=False)
+    client = _client(app)
+    app.migrate()
+    app.ensure_buckets()
+    with client:
+        body = client.get("/api/v1/status").json()
+    assert body["level"] == "in_operation"
+    assert body["load"]["in_progress"] == 0
