@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request
@@ -37,6 +37,8 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 LANG_COOKIE = "lang"
+#: the largest urlencoded page form accepted (uploads go through the streaming multipart parser)
+MAX_FORM_BYTES = 64 * 1024
 
 _HEADERS = {
     "Content-Security-Policy": (
@@ -107,9 +109,15 @@ class Pages:
         return who
 
     async def form(self, request: Request) -> dict[str, str]:
-        """The fields of an urlencoded POST, after the CSRF check."""
-        data = await request.form(max_files=0, max_fields=50)
-        fields = {k: v for k, v in data.items() if isinstance(v, str)}
+        """The fields of an urlencoded POST (at most ``MAX_FORM_BYTES``, read as it arrives),
+        after the CSRF check."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise PageError(413, "csrf_failed")
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        fields = dict(pairs[:50])
         self.check_csrf(request, fields.get("csrf", ""))
         return fields
 

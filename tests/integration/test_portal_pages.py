@@ -144,6 +144,9 @@ def test_csrf_logout_and_redirects(site) -> None:
     foreign = _csrf(_browser(app).get("/prihlaseni").text)
     assert c.post("/odhlaseni", data={"csrf": foreign}).status_code == 403
     assert c.get("/moje-podani").status_code == 200  # still logged in
+    huge = {"csrf": _csrf(c.get("/moje-podani").text), "note": "x" * 100_000}
+    assert c.post("/odhlaseni", data=huge).status_code == 413
+    assert c.get("/moje-podani").status_code == 200
     token = _csrf(c.get("/moje-podani").text)
     r = c.post("/odhlaseni", data={"csrf": token})
     assert r.status_code == 303
