@@ -178,7 +178,18 @@ class WebSettings:
     #: kept under ``<data_dir>/secret.key``
     secret_key: str = ""
     cookie_secure: bool = False
+    #: an account is locked this long after five wrong passwords in a row
     lockout_minutes: int = 15
+    #: lifetime of the e-mail verification link, in hours
+    verify_link_hours: int = 48
+    #: lifetime of a password-reset link, in minutes (the link also works only once)
+    reset_link_minutes: int = 60
+    #: a browser session ends this many hours after the login
+    session_hours: int = 12
+    #: lifetime of an API bearer token, in days
+    api_token_days: int = 90
+    #: personal data of an ended account is erased at most this many days after it ends
+    erase_after_days: int = 30
 
 
 @dataclass(frozen=True)

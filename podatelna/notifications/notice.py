@@ -26,7 +26,16 @@ from podatelna.notifications.errors import InvalidAddressError, NotificationErro
 
 _PRAGUE = ZoneInfo("Europe/Prague")
 
-KINDS = ("accepted", "reminder", "confirmed", "lapsed", "receipt_issued", "rejected")
+KINDS = (
+    "accepted",
+    "reminder",
+    "confirmed",
+    "lapsed",
+    "receipt_issued",
+    "rejected",
+    "verify_email",
+    "password_reset",
+)
 
 #: right-hand side of the Message-IDs of notices
 MESSAGE_ID_DOMAIN = "podatelna"

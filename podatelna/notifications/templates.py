@@ -301,6 +301,36 @@ def _rejected(ctx: _Context) -> tuple[str, list[str]]:
     return (f"Podání {ref} nebylo přijato" if ref else "Podání nebylo přijato"), lines
 
 
+def _verify_email(ctx: _Context) -> tuple[str, list[str]]:
+    url = ctx.text("link")
+    hours = ctx.text("valid_hours")
+    lines = [
+        "pro dokončení registrace na portálu podatelny (nebo změny e-mailové adresy) potvrďte "
+        "prosím svou e-mailovou adresu otevřením tohoto odkazu:",
+        "",
+        url,
+        "",
+        f"Odkaz platí {hours} h a lze jej použít jen jednou. Pokud jste o nic nežádali, "
+        "zprávu prosím ignorujte.",
+    ]
+    return "Potvrzení e-mailové adresy", lines
+
+
+def _password_reset(ctx: _Context) -> tuple[str, list[str]]:
+    url = ctx.text("link")
+    minutes = ctx.text("valid_minutes")
+    lines = [
+        "požádali jste o nastavení nového hesla k účtu na portálu podatelny. Nové heslo si "
+        "zvolíte po otevření tohoto odkazu:",
+        "",
+        url,
+        "",
+        f"Odkaz platí {minutes} minut a lze jej použít jen jednou. Heslo Vám e-mailem nikdy "
+        "nepošleme. Pokud jste o nové heslo nežádali, zprávu prosím ignorujte.",
+    ]
+    return "Nastavení nového hesla", lines
+
+
 _RENDERERS: dict[str, Callable[[_Context], tuple[str, list[str]]]] = {
     "accepted": _accepted,
     "reminder": _reminder,
@@ -308,6 +338,8 @@ _RENDERERS: dict[str, Callable[[_Context], tuple[str, list[str]]]] = {
     "lapsed": _lapsed,
     "receipt_issued": _receipt_issued,
     "rejected": _rejected,
+    "verify_email": _verify_email,
+    "password_reset": _password_reset,
 }
 assert set(_RENDERERS) == set(KINDS)
 

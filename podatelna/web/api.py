@@ -1,4 +1,9 @@
-"""The JSON API (FastAPI, OpenAPI at ``/docs``); errors are JSON: a ``code`` and a sentence."""
+"""The JSON API (FastAPI, OpenAPI at ``/docs``); errors are JSON: a ``code`` and a sentence.
+
+Everything but the health check, account creation and token issue needs a session or a bearer
+token (``podatelna.web.auth``), and a person sees only their own submissions, filings, receipts
+and copies: another person's id or reference is answered ``404`` as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from filing_registry import NotFound
 from intake import Incoming, IncomingFile, IntakeError, Sender
 from podatelna import documents
+from podatelna.accounts import AccountError
 from podatelna.app import App
 from podatelna.pipeline.broker import ping_broker
-from podatelna.service import describe, file_submission
+from podatelna.service import file_submission
 from podatelna.web import multipart
+from podatelna.web.auth import ApiDenied, api_user
+from podatelna.web.filings import content_file, owned
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +60,31 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
     async def _intake_error(_req: Request, exc: IntakeError) -> JSONResponse:
         return error(exc.status, exc.code, exc.message)
 
+    @api.exception_handler(ApiDenied)
+    async def _denied(_req: Request, exc: ApiDenied) -> JSONResponse:
+        return error(exc.status_code, exc.code, exc.message)
+
+    @api.exception_handler(AccountError)
+    async def _account_error(_req: Request, exc: AccountError) -> JSONResponse:
+        return error(exc.status, exc.code, exc.message)
+
     @api.exception_handler(NotFound)
     async def _not_found(_req: Request, exc: NotFound) -> JSONResponse:
         return error(404, exc.code, exc.message)
 
     @api.post("/api/v1/submissions", status_code=202)
     async def submit(request: Request) -> JSONResponse:
-        """Multipart: ``form`` (the XML form), ``attachments`` (files, repeatable), ``sender``,
-        ``sender_name``, optional ``idempotency_key`` (or an ``Idempotency-Key`` header)."""
+        """Multipart: ``form`` (the XML form), ``attachments`` (files, repeatable), optional
+        ``idempotency_key`` (or an ``Idempotency-Key`` header). The sender is the logged-in
+        person, whose e-mail must be verified; clerks may name another ``sender`` (and
+        ``sender_name``), e.g. for a filing brought in on paper."""
+        who = api_user(app, request)
+        if not who.verified:
+            return error(
+                403,
+                "email_not_verified",
+                "Verify your e-mail address first: open the link we sent you.",
+            )
         limits = app.intake_limits
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limits.max_total_bytes + 64 * 1024:
@@ -79,13 +104,20 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
                     "form_missing",
                     "Send exactly one form: a file in the multipart field 'form'.",
                 )
-            sender = parsed.fields.get("sender", "").strip()
-            if not sender:
-                return error(400, "sender_missing", "Say who files it: the field 'sender'.")
+            sender = parsed.fields.get("sender", "").strip() or who.email
+            sender_name = parsed.fields.get("sender_name", "").strip() or who.full_name
+            if not who.is_staff and sender not in who.addresses:
+                return error(
+                    403,
+                    "sender_mismatch",
+                    "You can file only in your own name; leave out the field 'sender'.",
+                )
+            if not who.is_staff:
+                sender_name = who.full_name
             others = [p for p in parsed.files if p.name != "form"]
             incoming = Incoming(
                 channel="portal",
-                sender=Sender(sender, parsed.fields.get("sender_name", "").strip()),
+                sender=Sender(sender, sender_name),
                 form=IncomingFile(
                     forms[0].filename or "form.xml",
                     forms[0].file,  # type: ignore[arg-type]
@@ -114,15 +146,15 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         return JSONResponse(body, status_code=202)
 
     @api.get("/api/v1/submissions/{submission_id}")
-    def get_submission(submission_id: str) -> dict[str, Any]:
-        info = describe(app, submission_id)
+    def get_submission(submission_id: str, request: Request) -> dict[str, Any]:
+        info = owned(app, api_user(app, request), submission_id)
         if info["id"] != submission_id:
             raise NotFound(f"No submission has the id {submission_id!r}.")
         return info
 
     @api.get("/api/v1/filings/{reference:path}/receipt.pdf")
-    def get_receipt(reference: str) -> Response:
-        info = describe(app, reference)
+    def get_receipt(reference: str, request: Request) -> Response:
+        info = owned(app, api_user(app, request), reference)
         if info.get("reference") != reference or not info.get("receipt"):
             return error(404, "receipt_not_ready", "This filing has no receipt yet.")
         pdf = app.store.get("receipts", info["receipt"])
@@ -134,13 +166,34 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         )
 
     @api.get("/api/v1/filings/{reference:path}/copy.pdf")
-    def get_copy(reference: str) -> Response:
+    def get_copy(reference: str, request: Request) -> Response:
+        info = owned(app, api_user(app, request), reference)
+        if info.get("reference") != reference:
+            raise NotFound(f"No filing has the reference number {reference!r}.")
         _key, pdf = documents.issue_copy(app, reference)
         name = reference.replace("/", "-")
         return Response(
             pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="opis-{name}.pdf"'},
+        )
+
+    @api.get("/api/v1/submissions/{submission_id}/files/{position}")
+    def get_content(submission_id: str, position: int, request: Request) -> Response:
+        """The content of a file one sent (contractual users, clerks and administrators)."""
+        who = api_user(app, request)
+        if not who.may_open_content:
+            return error(
+                403,
+                "contract_required",
+                "Opening the content of what you sent needs a contractual account.",
+            )
+        name, media_type, data = content_file(app, who, submission_id, position)
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+        return Response(
+            data,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{safe}"'},
         )
 
     @api.get("/api/v1/downloads/{token}")
@@ -153,8 +206,8 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         return Response(app.store.get(bucket, key), media_type=ctype)
 
     @api.get("/api/v1/filings/{reference:path}")
-    def get_filing(reference: str) -> dict[str, Any]:
-        info = describe(app, reference)
+    def get_filing(reference: str, request: Request) -> dict[str, Any]:
+        info = owned(app, api_user(app, request), reference)
         if info.get("reference") != reference:
             raise NotFound(f"No filing has the reference number {reference!r}.")
         return info
@@ -181,9 +234,17 @@ def create_api(app: App, *, run_workers: bool = False) -> FastAPI:
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503)
 
+    from podatelna.web.account_api import account_router
     from podatelna.web.clerk_api import clerk_router
     from podatelna.web.databox_api import databox_router
 
+    api.include_router(account_router(app))
     api.include_router(clerk_router(app))
     api.include_router(databox_router(app))
+    from podatelna.web.pages import install_pages
+
+    install_pages(api, app)
+    from podatelna.web.status_api import install_status
+
+    install_status(api, app)
     return api

@@ -1,9 +1,9 @@
 """HTTP for clerks: filings awaiting confirmation, and recording a confirmation.
 
 Errors are JSON ``{"code", "message"}``. The body is parsed by pydantic with a closed set of
-fields (unknown ones are refused). Limit: there is no clerk authentication here; the router must be
-mounted behind whatever authenticates clerks (the portal's session), which also names the clerk
-for the audit log through ``actor_of``.
+fields (unknown ones are refused). Every endpoint requires a clerk's or administrator's session or
+bearer token (``podatelna.web.auth.api_staff``); the audit log names that clerk unless ``actor_of``
+says otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from filing_registry.deadlines import DeadlineError
 from filing_registry.tracker import ConfirmationError, NotAwaitingConfirmation
 from podatelna.app import App
 from podatelna.tracker_jobs import awaiting, record_confirmation
+from podatelna.web.auth import api_staff
 
 
 class ConfirmationBody(BaseModel):
@@ -37,21 +38,23 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def _anonymous_clerk(_request: Request) -> str:
-    return "clerk:api"
-
-
 def clerk_router(app: App, *, actor_of: Callable[[Request], str] | None = None) -> APIRouter:
-    """The clerks' tracker endpoints. ``actor_of`` names the clerk of a request for the audit
-    log (the portal's authentication supplies it); without it every act is ``clerk:api``."""
-    who = actor_of or _anonymous_clerk
+    """The clerks' tracker endpoints, for clerks and administrators only. ``actor_of`` names the
+    clerk of a request for the audit log; by default it is the authenticated clerk."""
+
+    def who(request: Request) -> str:
+        staff = api_staff(app, request)
+        return actor_of(request) if actor_of else staff.actor
+
     router = APIRouter(tags=["clerks"])
 
     @router.get("/api/v1/tracker/awaiting")
     async def list_awaiting(
+        request: Request,
         due_within: int | None = Query(default=None, ge=0, le=366),
     ) -> dict[str, Any]:
         """Filings awaiting confirmation, ordered by their last day, with the days left."""
+        api_staff(app, request)
         rows = await run_in_threadpool(awaiting, app, due_within=due_within)
         return {"filings": rows}
 
@@ -59,6 +62,7 @@ def clerk_router(app: App, *, actor_of: Callable[[Request], str] | None = None) 
     async def confirm_filing(reference: str, body: ConfirmationBody, request: Request) -> Any:
         """Record a confirmation: ``posted``/``received`` with ``on``, or a re-filing's
         reference in ``by_reference`` (``how`` then follows from that filing)."""
+        actor = who(request)
         if body.how in ("posted", "received") and body.on is None:
             return _error(
                 422,
@@ -82,7 +86,7 @@ def clerk_router(app: App, *, actor_of: Callable[[Request], str] | None = None) 
                 on=body.on,
                 by_reference=by_ref,
                 note=body.note,
-                actor=who(request),
+                actor=actor,
             )
         except NotFound as exc:
             return _error(404, exc.code, exc.message)

@@ -18,6 +18,7 @@ from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.web.api import create_api
 from tests.services import require_tool
+from tests.users import sign_in
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def filed(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("PODATELNA_DATA_DIR", str(tmp_path / "var"))
     app = App(load_settings())
     with TestClient(create_api(app, run_workers=True)) as tc:
+        sign_in(tc, "petr.dvorak@example.cz", first_name="Petr", surname="Dvořák")
         r = tc.post(
             "/api/v1/submissions",
             files=[

@@ -27,6 +27,7 @@ from podatelna.config import Settings, load_settings
 from podatelna.web.api import create_api
 from tests.s3server import S3Server, unique_prefix
 from tests.services import RABBITMQ_URL, REDIS_URL, require_port
+from tests.users import sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -46,6 +47,7 @@ def _client(settings: Settings) -> Iterator[tuple[App, TestClient]]:
     app = App(settings)
     try:
         with TestClient(create_api(app)) as client:
+            sign_in(client)
             yield app, client
     finally:
         app.close()

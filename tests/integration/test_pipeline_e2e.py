@@ -21,6 +21,7 @@ from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.web.api import create_api
 from tests.services import RABBITMQ_URL, REDIS_URL, require_port, require_tool
+from tests.users import bearer, sign_in
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -62,6 +63,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Tes
         )
     app = App(settings)
     with TestClient(create_api(app, run_workers=True)) as tc:
+        sign_in(tc)
         yield tc, app
     app.close()
 
@@ -78,6 +80,7 @@ def post(
     files = [("form", (name, form, "application/xml"))]
     files += [("attachments", (n, d, "application/octet-stream")) for n, d in attachments]
     headers = {"Idempotency-Key": key} if key else {}
+    headers.update(bearer(tc.app.state.app, sender))  # filed by that person's own account
     return tc.post(
         "/api/v1/submissions",
         files=files,
@@ -139,7 +142,11 @@ def test_idempotency_key_and_payload_hash_return_the_same_submission(client) -> 
     assert c["id"] == d["id"] and c["id"] != a["id"]
     for sid in {a["id"], c["id"]}:
         assert wait_for(app, sid, timeout=90) == "completed"
-    refs = {tc.get(f"/api/v1/submissions/{s}").json()["reference"] for s in (a["id"], c["id"])}
+    petr = bearer(app, "petr@example.cz")
+    refs = {
+        tc.get(f"/api/v1/submissions/{a['id']}").json()["reference"],
+        tc.get(f"/api/v1/submissions/{c['id']}", headers=petr).json()["reference"],
+    }
     assert len(refs) == 2
 
 
@@ -195,6 +202,7 @@ UPLOAD_CASES = [
 def embedded(tmp_path: Path) -> Iterator[tuple[TestClient, App]]:
     app = App(_settings(tmp_path))
     with TestClient(create_api(app, run_workers=True)) as tc:
+        sign_in(tc)
         yield tc, app
     app.close()
 

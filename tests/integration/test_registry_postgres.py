@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TABLES = {
+    "account_tokens",  # migration 0003_accounts
     "alembic_version",
     "audit_head",
     "audit_log",
@@ -39,6 +40,7 @@ TABLES = {
     "status_events",
     "submission_files",
     "submissions",
+    "users",  # migration 0003_accounts
 }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 import schemas
 from filing_registry import AuditEntry, Filing, StatusEvent, verify_chain
 from intake import Incoming, IncomingFile, Sender
+from podatelna.accounts import Role
 from podatelna.app import App
 from podatelna.cli import main
 from podatelna.clock import FrozenClock
@@ -35,6 +36,7 @@ from podatelna.config import load_settings
 from podatelna.service import file_submission
 from podatelna.tracker_jobs import link_confirmation, run_periodically, sweep_tracker
 from podatelna.web.clerk_api import clerk_router
+from tests.users import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -316,7 +318,8 @@ def test_clerk_api_lists_and_confirms(app: App) -> None:
     _clock(app).set(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
     api = FastAPI()
     api.include_router(clerk_router(app, actor_of=lambda req: f"clerk:{req.headers['x-clerk']}"))
-    with TestClient(api, headers={"X-Clerk": "novak"}) as tc:
+    clerk = bearer(app, "novak@mmo.example.cz", role=Role.CLERK)
+    with TestClient(api, headers={"X-Clerk": "novak", **clerk}) as tc:
         r = tc.get("/api/v1/tracker/awaiting")
         assert r.status_code == 200
         (row,) = r.json()["filings"]
@@ -395,7 +398,7 @@ def test_cli_and_api_confirm_by_a_data_box_refiling(
     assert conf["how"] == "data_box" and conf["by_reference"] == same_a.reference
     api = FastAPI()
     api.include_router(clerk_router(app))
-    with TestClient(api) as tc:
+    with TestClient(api, headers=bearer(app, "novak@mmo.example.cz", role=Role.CLERK)) as tc:
         url = f"/api/v1/filings/{b.reference}/confirmation"
         r = tc.post(url, json={"how": "data_box", "by_reference": other.reference})
         assert r.status_code == 422 and r.json()["code"] == "link_content_differs"

@@ -215,6 +215,8 @@ def test_every_kind_renders_valid_utf8() -> None:
         "lapsed": {"reference": "R", "deadline": "2026-11-30"},
         "receipt_issued": {"reference": "R", "download_url": "http://x/y"},
         "rejected": {"reasons": ["Chybí podpis."]},
+        "verify_email": {"link": "http://x/verify/t", "valid_hours": 48},
+        "password_reset": {"link": "http://x/reset/t", "valid_minutes": 60},
     }
     assert set(contexts) == set(KINDS)
     for kind, context in contexts.items():
