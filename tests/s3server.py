@@ -29,6 +29,7 @@ prefix))``.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -46,6 +47,7 @@ import pytest
 from tests.services import missing
 
 HOST = "127.0.0.1"
+READY_BUCKET = "readiness-probe"  # written by the readiness check, never used by the code
 _PORT_NAMES = (
     "s3",
     "s3.grpc",
@@ -237,8 +239,19 @@ class S3Server:
                     f"weed mini exited with status {code} while starting.\n{self.log_tail()}"
                 )
             try:
-                client.list_buckets()
-                return
+                # listing buckets only needs the filer; objects also need a volume server that
+                # has registered with the master, which after a restart can take a while longer
+                # (under load, seconds). Ready means an object can be written and read back.
+                if not client.bucket_exists(READY_BUCKET):
+                    client.make_bucket(READY_BUCKET)
+                client.put_object(READY_BUCKET, "probe", io.BytesIO(b"ok"), 2)
+                reply = client.get_object(READY_BUCKET, "probe")
+                try:
+                    if reply.read() == b"ok":
+                        return
+                finally:
+                    reply.close()
+                    reply.release_conn()
             except (MinioException, HTTPError, OSError) as exc:
                 last = exc
                 time.sleep(0.2)
