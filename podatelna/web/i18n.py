@@ -89,6 +89,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state_awaiting_receipt": ("Čeká na potvrzení o přijetí", "Waiting for a receipt"),
     "state_queue": ("Fronta", "Queue"),
     "state_checked_at": ("Zjištěno", "Checked at"),
+    "state_unknown": (
+        "nelze zjistit (databáze neodpovídá)",
+        "unknown (the database does not answer)",
+    ),
     "check_database": ("Databáze", "Database"),
     "check_broker": ("Fronta zpráv", "Message broker"),
     "check_object_store": ("Úložiště dokumentů", "Document store"),

@@ -368,3 +368,17 @@ def test_building_the_api_probes_nothing(make_app: Any) -> None:
         body = client.get("/api/v1/status").json()
     assert body["level"] == "in_operation"
     assert body["load"]["in_progress"] == 0
+
+
+def test_state_page_says_unknown_not_zero_when_the_database_is_down(
+    make_app: Any, tmp_path: Path
+) -> None:
+    from podatelna.web.api import create_api
+
+    missing_dir = tmp_path / "no-such-dir" / "db.sqlite3"
+    app = make_app(_settings(tmp_path, database={"url": f"sqlite:///{missing_dir}"}), migrate=False)
+    page = TestClient(create_api(app)).get("/stav")  # no lifespan: nothing migrates
+    assert page.status_code == 503  # the page answers, with the status monitors expect
+    assert 'data-level="out_of_operation"' in page.text
+    assert page.text.count("nelze zjistit") == 3
+    assert "<dd>0</dd>" not in page.text
