@@ -12,7 +12,9 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -94,14 +96,21 @@ class Export:
     data_name: str
 
 
-def personal_export(app: App, sender: str, *, actor: str = "system") -> Export:
-    """Everything held about ``sender``: submissions, filings, verdicts, audit entries."""
+def personal_export(
+    app: App, sender: str, *, actor: str = "system", former: Sequence[str] = ()
+) -> Export:
+    """Everything held about ``sender``: submissions, filings, verdicts, audit entries.
+
+    ``former`` are addresses the same person used before (an account's e-mail changes): what
+    was filed or recorded under them is theirs too and belongs in the export.
+    """
     now = app.clock.now()
+    addresses = list(dict.fromkeys([sender, *former]))
     with app.sessions() as session:
         subs = (
             session.execute(
                 select(Submission)
-                .where(Submission.sender == sender)
+                .where(Submission.sender.in_(addresses))
                 .order_by(Submission.received_at)
             )
             .scalars()
@@ -109,12 +118,15 @@ def personal_export(app: App, sender: str, *, actor: str = "system") -> Export:
         )
         filings = (
             session.execute(
-                select(Filing).where(Filing.sender == sender).order_by(Filing.received_at)
+                select(Filing).where(Filing.sender.in_(addresses)).order_by(Filing.received_at)
             )
             .scalars()
             .all()
         )
-        entries = entries_about(session, sender)
+        seen: dict[int, Any] = {}
+        for address in addresses:
+            seen.update((e.seq, e) for e in entries_about(session, address))
+        entries = [seen[k] for k in sorted(seen)]
         name = next((s.sender_name for s in subs if s.sender_name), "")
         data = receipts.PersonalExport(
             sender=receipts.Sender(name or sender, email=sender),
@@ -168,9 +180,10 @@ def personal_export(app: App, sender: str, *, actor: str = "system") -> Export:
         )
     pdf = app.sealer.seal(receipts.render_personal_export(data), at=now)
     body = data.to_json()
+    export_id = secrets.token_hex(4)  # two exports in one second get two keys
     export = Export(
-        receipts.personal_export_key(sender, now),
-        receipts.personal_export_key(sender, now, "json"),
+        receipts.personal_export_key(sender, now, "pdf", export_id),
+        receipts.personal_export_key(sender, now, "json", export_id),
         pdf,
         body,
         "export.json",
@@ -224,9 +237,10 @@ def journal_export(app: App, date_from: date, date_to: date, *, actor: str = "sy
         entries=entries,
     )
     pdf = app.sealer.seal(receipts.render_journal(data), at=now)
+    export_id = secrets.token_hex(4)  # two exports in one second get two keys
     export = Export(
-        receipts.journal_export_key(date_from, date_to, now),
-        receipts.journal_export_key(date_from, date_to, now, "xml"),
+        receipts.journal_export_key(date_from, date_to, now, "pdf", export_id),
+        receipts.journal_export_key(date_from, date_to, now, "xml", export_id),
         pdf,
         data.to_xml(),
         "journal.xml",

@@ -45,13 +45,21 @@ def rejection_key(submission_id: str, received_at: datetime) -> str:
     return f"rejections/{_year(received_at)}/{_slug(submission_id)}.pdf"
 
 
-def personal_export_key(sender: str, generated_at: datetime, ext: str = "pdf") -> str:
-    stamp = generated_at.astimezone(PRAGUE).strftime("%Y%m%dT%H%M%S")
+def personal_export_key(
+    sender: str, generated_at: datetime, ext: str = "pdf", export_id: str = ""
+) -> str:
+    """Where an export is stored; ``export_id`` tells apart two made in the same second."""
+    stamp = _stamp(generated_at, export_id)
     return f"exports/personal/{_slug(sender)}/{stamp}.{_slug(ext)}"
 
 
-def journal_export_key(
-    date_from: date, date_to: date, generated_at: datetime, ext: str = "pdf"
-) -> str:
+def _stamp(generated_at: datetime, export_id: str) -> str:
     stamp = generated_at.astimezone(PRAGUE).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{_slug(export_id)}" if export_id else stamp
+
+
+def journal_export_key(
+    date_from: date, date_to: date, generated_at: datetime, ext: str = "pdf", export_id: str = ""
+) -> str:
+    stamp = _stamp(generated_at, export_id)
     return f"exports/journal/{date_from.isoformat()}_{date_to.isoformat()}/{stamp}.{_slug(ext)}"

@@ -147,7 +147,9 @@ def account_router(app: App) -> APIRouter:
     async def my_export(request: Request) -> dict[str, Any]:
         """Seal a personal-data export now; answer with short-lived download links."""
         who = api_user(app, request)
-        export = await run_in_threadpool(documents.personal_export, app, who.email, actor=who.actor)
+        export = await run_in_threadpool(
+            documents.personal_export, app, who.email, actor=who.actor, former=who.addresses
+        )
         return {
             "pdf_url": documents.download_link(app, "exports", export.pdf_key),
             "data_url": documents.download_link(app, "exports", export.data_key),

@@ -282,7 +282,9 @@ def citizen_pages(pages: Pages) -> APIRouter:
     async def export(request: Request) -> Response:
         await pages.form(request)
         who = pages.user(request)
-        exp = await run_in_threadpool(documents.personal_export, app, who.email, actor=who.actor)
+        exp = await run_in_threadpool(
+            documents.personal_export, app, who.email, actor=who.actor, former=who.addresses
+        )
         links = {
             "pdf_url": documents.download_link(app, "exports", exp.pdf_key),
             "data_url": documents.download_link(app, "exports", exp.data_key),

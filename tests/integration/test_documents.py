@@ -103,3 +103,20 @@ def test_journal_export(filed, tmp_path) -> None:
     assert main(["export", "journal", "--from", day, "--to", day, "--output", str(out)]) == 0
     assert ref.encode() in (out / "journal.xml").read_bytes()
     assert _pdfsig_valid(out / "journal.pdf")
+
+
+@pytest.mark.integration
+def test_personal_export_covers_the_addresses_a_person_used_before(filed) -> None:
+    from podatelna import documents
+
+    _tc, app, ref = filed
+    only_new = json.loads(documents.personal_export(app, "petr@novy.example").data)
+    assert only_new["filings"] == [] and only_new["submissions"] == []
+    both = json.loads(
+        documents.personal_export(
+            app, "petr@novy.example", former=("petr@novy.example", "petr.dvorak@example.cz")
+        ).data
+    )
+    assert [f["reference"] for f in both["filings"]] == [ref]
+    seqs = [e["seq"] for e in both["audit_entries"]]
+    assert seqs == sorted(set(seqs)) and seqs
