@@ -1,4 +1,5 @@
-"""The tracker's jobs: the periodic sweep (lapse + reminders + notices) and linking re-filings.
+"""The tracker's jobs: the periodic sweep (lapse + reminders + notices; account retention rides
+on the same tick) and linking re-filings.
 
 :func:`sweep_tracker` is safe to run from several schedulers at once: each transition is a
 conditional update (see :mod:`filing_registry.tracker`), and a notice is sent only by the sweeper
@@ -195,12 +196,18 @@ def run_periodically(app: App, stop: threading.Event, *, interval: float | None 
     every step is idempotent, so any number of these loops may run side by side."""
     period = interval if interval is not None else app.settings.tracker.sweep_interval_seconds
     sweeps = 0
+    from podatelna.retention import sweep_accounts
+
     while not stop.is_set():
         try:
             sweep_tracker(app, app.clock.now())
             sweeps += 1
         except Exception:
             log.exception("tracker sweep failed; trying again in %s s", period)
+        try:  # the accounts' retention rides on the same tick: both are cheap when idle
+            sweep_accounts(app, app.clock.now())
+        except Exception:
+            log.exception("account retention sweep failed; trying again in %s s", period)
         stop.wait(period)
     return sweeps
 

@@ -120,13 +120,10 @@ def list_users(args: argparse.Namespace) -> int:
 
 
 def erase(args: argparse.Namespace) -> int:
-    app = open_app(args)
-    from podatelna.web.auth import policy_of
+    from podatelna.retention import sweep_accounts
 
-    now = app.clock.now()
-    with app.sessions() as session, session.begin():
-        lapsed = accounts.lapse_unused(session, now=now, policy=policy_of(app))
-        n = accounts.erase_due(session, now=now)
+    app = open_app(args)
+    lapsed, n = sweep_accounts(app, app.clock.now())
     print(f"ended {lapsed} account(s) unused for five years")
     print(f"erased the personal data of {n} ended account(s)")
     return 0

@@ -408,15 +408,27 @@ def test_cli_and_api_confirm_by_a_data_box_refiling(
 
 
 def test_periodic_sweeper_lapses_and_stops(app: App) -> None:
+    from podatelna import accounts
+    from podatelna.web.auth import policy_of
+    from tests.users import PASSWORD, make_user
+
     sid = _file(app)
-    _clock(app).set(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+    make_user(app, "odchazejici@example.cz")
+    with app.sessions() as session, session.begin():  # ends now; erased 30 days later
+        user = accounts.find_user(session, "odchazejici@example.cz")
+        assert user is not None
+        uid = user.id
+        accounts.delete_account(session, user, PASSWORD, now=app.clock.now(), policy=policy_of(app))
+    _clock(app).set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))  # past the deadline and the 30 days
     stop = threading.Event()
     result: list[int] = []
     t = threading.Thread(target=lambda: result.append(run_periodically(app, stop, interval=0.05)))
     t.start()
     try:
         for _ in range(200):
-            if _filing(app, sid).tracker_state == "lapsed":
+            with app.sessions() as session:
+                gone = session.get(accounts.User, uid).email.startswith("erased-")  # type: ignore[union-attr]
+            if _filing(app, sid).tracker_state == "lapsed" and gone:
                 break
             stop.wait(0.05)
     finally:
@@ -425,6 +437,9 @@ def test_periodic_sweeper_lapses_and_stops(app: App) -> None:
     assert _filing(app, sid).tracker_state == "lapsed"
     assert result and result[0] >= 1
     assert sum("37 odst. 4" in _body(m) for m in _notices(app)) == 1
+    with app.sessions() as session:  # the account's retention rides on the same tick
+        erased = session.get(accounts.User, uid)
+        assert erased is not None and erased.email == f"erased-{uid}@invalid"
 
 
 class _Collector:
