@@ -7,6 +7,7 @@ in both languages), never a blank on a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 LANGUAGES = ("cs", "en")
@@ -332,6 +333,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "st_awaiting_confirmation": ("čeká na potvrzení", "awaiting confirmation"),
     "st_confirmed": ("potvrzeno", "confirmed"),
     "st_lapsed": ("nepotvrzeno včas", "not confirmed in time"),
+    "st_receipt_issued": ("vydáno potvrzení o přijetí", "receipt issued"),
+    "st_copy_issued": ("vydán opis", "copy issued"),
+    "st_rejection_notice_issued": ("vydáno oznámení o odmítnutí", "rejection notice issued"),
     "st_not_required": ("potvrzení není třeba", "no confirmation needed"),
     "role_registered": ("registrovaný uživatel", "registered user"),
     "role_contractual": ("smluvní uživatel", "contractual user"),
@@ -358,3 +362,50 @@ def words_for_state(lang: str, state: str | None) -> str:
     if pair is None:
         return state.replace("_", " ")
     return pair[1 if lang == "en" else 0]
+
+
+def _cs_date(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{int(d)}. {int(m)}. {y}"
+
+
+# The notes the system writes into a filing's history are English sentences kept in the registry
+# (they are records, not page text); a Czech page words the known ones in Czech. A clerk's own
+# note is shown as typed. Each: (pattern, Czech wording; "{n}" is the n-th group, "{n:d}" a date).
+_NOTE_CS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), cs)
+    for p, cs in (
+        (
+            r"reference number (\S+); confirmation needed by (\d{4}-\d\d-\d\d)",
+            "evidenční číslo {1}; potvrdit je třeba do {2:d}",
+        ),
+        (r"reference number (\S+)", "evidenční číslo {1}"),
+        (r"form and attachments valid", "formulář a přílohy jsou v pořádku"),
+        (r"data-box message valid", "datová zpráva je v pořádku"),
+        (r"(\d+) problem\(s\) found", "nalezené problémy: {1}"),
+        (r"recognised signature required", "vyžaduje se uznávaný elektronický podpis"),
+        (
+            r"not confirmed by the last day of the period, (\d{4}-\d\d-\d\d)",
+            "nepotvrzeno do posledního dne lhůty, {1:d}",
+        ),
+        (r"linked re-filing (\S+)", "potvrzeno opakovaným podáním {1}"),
+        (r"(receipts|copies|rejections)/\S+", ""),  # a storage key: the state says it all
+    )
+)
+
+
+def words_for_note(lang: str, note: str, actor: str = "system") -> str:
+    """A history note in the page's language (system notes only; people's notes as written)."""
+    if lang == "en" or not note or actor != "system":
+        return note
+    for pattern, cs in _NOTE_CS:
+        m = pattern.fullmatch(note.strip())
+        if m is None:
+            continue
+        out = cs
+        for i, group in enumerate(m.groups(), start=1):
+            if f"{{{i}:d}}" in out:
+                out = out.replace(f"{{{i}:d}}", _cs_date(group))
+            out = out.replace(f"{{{i}}}", group)
+        return out
+    return note

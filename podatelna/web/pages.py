@@ -28,7 +28,14 @@ from starlette.concurrency import run_in_threadpool
 import schemas
 from podatelna.web.auth import Principal, apply_csrf_cookie, csrf_token, csrf_valid, principal
 from podatelna.web.filings import form_name
-from podatelna.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, TEXTS, translator, words_for_state
+from podatelna.web.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    TEXTS,
+    translator,
+    words_for_note,
+    words_for_state,
+)
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -144,6 +151,7 @@ class Pages:
             "message": t(msg) if msg in TEXTS else "",
             "form_name": lambda code: form_name(code, lang),
             "state_words": lambda s: words_for_state(lang, (s or "").removeprefix("status:")),
+            "note_words": lambda note, actor="system": words_for_note(lang, note, actor),
             "zone": zone,
         }
         env_ctx.update(ctx)
