@@ -89,6 +89,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state_awaiting_timestamp": ("Čeká na časové razítko", "Waiting for a timestamp"),
     "state_awaiting_receipt": ("Čeká na potvrzení o přijetí", "Waiting for a receipt"),
     "state_queue": ("Fronta", "Queue"),
+    "q_validate": ("kontrola formulářů", "form checks"),
+    "q_verify": ("ověření podpisů", "signature verification"),
+    "q_register": ("evidence a čísla jednací", "registration"),
+    "q_receipt": ("potvrzení o přijetí", "receipts"),
+    "q_notify": ("oznámení odesílatelům", "notices to senders"),
+    "q_reject_notice": ("oznámení o odmítnutí", "rejection notices"),
     "state_checked_at": ("Zjištěno", "Checked at"),
     "state_unknown": (
         "nelze zjistit (databáze neodpovídá)",

@@ -296,6 +296,7 @@ def public_pages(pages: Pages) -> APIRouter:
             state=state,
             level_text=words,
             known_checks=known,
+            known_queues={k for k in TEXTS if k.startswith("q_")},
             refresh=30,
         )
 

@@ -192,6 +192,7 @@ def test_blank_forms_and_state_page(site) -> None:
     assert c.get("/formulare/nic.xml").status_code == 404
     html = c.get("/stav").text
     assert 'data-level="in_operation"' in html and "V provozu" in html
+    assert "Fronta: ověření podpisů" in html and "verify</dt>" not in html
 
 
 def test_account_api_register_verify_token(site) -> None:
