@@ -17,18 +17,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, LargeBinary, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from filing_registry.db import Executor, dialect_of
 from filing_registry.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_LOG: Table = AuditEntry.__table__  # type: ignore[assignment]
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 
 
-def entry_hash(
-    prev_hash: str,
+def _body(
     seq: int,
     at: datetime,
     actor: str,
@@ -38,7 +41,8 @@ def entry_hash(
     subject: str | None,
     details: Mapping[str, Any],
 ) -> str:
-    body = json.dumps(
+    """An entry's fields in the canonical JSON form its hash covers."""
+    return json.dumps(
         {
             "seq": seq,
             "at": at.isoformat(timespec="microseconds"),
@@ -53,11 +57,78 @@ def entry_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    subject: str | None,
+    details: Mapping[str, Any],
+) -> str:
+    body = _body(seq, at, actor, action, object_type, object_id, subject, details)
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+_SEQ_KEY = ',"seq":'
+
+
+def body_around_seq(
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    subject: str | None,
+    details: Mapping[str, Any],
+) -> tuple[bytes, bytes]:
+    """The canonical body (UTF-8) before and after the value of ``seq``, the one field only the
+    chain head decides: ``prefix + str(seq) + suffix`` is the body of entry ``seq``.
+
+    Keys are sorted, so the top-level ``"seq"`` follows ``"object_type"`` and precedes
+    ``"subject"`` (the last key, whose string value has its quotes escaped): the last
+    ``,"seq":0,"subject":`` of the text is that one, whatever ``details`` holds.
+    """
+    body = _body(0, at, actor, action, object_type, object_id, subject, details)
+    cut = body.rindex(_SEQ_KEY + '0,"subject":')
+    start = cut + len(_SEQ_KEY)
+    return body[:start].encode("utf-8"), body[start + 1 :].encode("utf-8")
+
+
+#: PostgreSQL: lock the head, write the entry (hashed by the server from the locked head and
+#: the body around its sequence number) and move the head, in one statement and one round trip.
+#: Under READ COMMITTED the FOR UPDATE waits for a concurrent appender and then returns the head
+#: it committed; the UPDATE follows that row too. No row back: the head does not exist yet.
+_PG_APPEND = text(
+    """
+WITH head AS (
+    SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
+), entry AS (
+    INSERT INTO audit_log
+        (seq, at, actor, action, object_type, object_id, subject, details, prev_hash, hash)
+    SELECT head.seq + 1, :at, :actor, :action, :object_type, :object_id, :subject,
+           CAST(:details AS JSON), head.hash,
+           encode(sha256(convert_to(head.hash, 'UTF8') || :prefix
+                         || convert_to((head.seq + 1)::text, 'UTF8') || :suffix), 'hex')
+    FROM head
+    RETURNING seq, prev_hash, hash
+)
+UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry WHERE audit_head.id = 1
+RETURNING entry.seq, entry.prev_hash, entry.hash
+"""
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("prefix", type_=LargeBinary()),
+    bindparam("suffix", type_=LargeBinary()),
+)
+
+
 def append(
-    session: Session,
+    executor: Executor,
     *,
     at: datetime,
     actor: str,
@@ -67,45 +138,69 @@ def append(
     subject: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the session's transaction (the chain head stays locked until it ends)."""
+    """Append one entry in the caller's transaction (an ORM session or a Core connection).
+
+    The chain head is locked from here until the transaction ends, and every appender waits for
+    it: call this as the **last** write of a transaction, so the lock is held for as little as
+    possible (on PostgreSQL: one statement, then the commit). Pending ORM changes of a session
+    are flushed *before* the lock is taken, for the same reason. Returns the entry (not attached
+    to any session).
+    """
     details = dict(details or {})
-    # Create the head row if this is the first entry ever. ON CONFLICT DO NOTHING, not a plain
-    # insert: two first appenders on PostgreSQL would both see no head and one would fail on
-    # the primary key; this way the second waits for the first and then takes the row lock.
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        ins(AuditHead)
-        .values(id=1, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    # populate_existing: a session reused across transactions (sessions do not expire on
-    # commit) must not take a stale head from its identity map.
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    seq = head.seq + 1
+    if isinstance(executor, Session):
+        executor.flush()
     at = at.astimezone(UTC)  # hash exactly what is stored and read back
-    digest = entry_hash(head.hash, seq, at, actor, action, object_type, object_id, subject, details)
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        subject=subject,
-        details=details,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(entry)
-    head.seq = seq
-    head.hash = digest
-    session.flush()
-    return entry
+    fields = {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "subject": subject,
+        "details": details,
+    }
+    postgres = dialect_of(executor) == "postgresql"
+    if postgres:
+        prefix, suffix = body_around_seq(
+            at, actor, action, object_type, object_id, subject, details
+        )
+        params = dict(fields, details=json.dumps(details), prefix=prefix, suffix=suffix)
+        row = executor.execute(_PG_APPEND, params).first()
+        if row is None:
+            _create_head(executor, postgres)
+            row = executor.execute(_PG_APPEND, params).one()
+        seq, prev_hash, digest = row
+        return AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+    # SQLite: the transaction holds the database write lock already; three plain statements.
+    # The head is read as plain columns (never from a session's identity map, which may hold a
+    # stale head across transactions).
+    head = executor.execute(_LOCK_HEAD).first()
+    if head is None:
+        _create_head(executor, postgres)
+        head = executor.execute(_LOCK_HEAD).one()
+    prev_seq, prev_hash = head
+    seq = prev_seq + 1
+    digest = entry_hash(prev_hash, seq, at, actor, action, object_type, object_id, subject, details)
+    values = dict(fields, seq=seq, prev_hash=prev_hash, hash=digest)
+    executor.execute(insert(_LOG), values)
+    executor.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    return AuditEntry(**values)
+
+
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _create_head(executor: Executor, postgres: bool) -> None:
+    """Create the head row before the first entry ever. ON CONFLICT DO NOTHING, not a plain
+    insert: two first appenders on PostgreSQL would both see no head and one would fail on the
+    primary key; this way the second waits for the first and then takes the row lock."""
+    ins = pg_insert if postgres else sqlite_insert
+    first = ins(_HEAD).values(id=1, seq=0, hash=GENESIS)
+    executor.execute(first.on_conflict_do_nothing(index_elements=["id"]))
 
 
 @dataclass(frozen=True)
@@ -159,7 +254,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     """Recompute the whole chain and report the first broken link."""
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     entries = session.execute(stmt).scalars()
-    head = session.get(AuditHead, 1)
+    head = session.get(AuditHead, 1, populate_existing=True)
     return verify_entries(entries, head)
 
 

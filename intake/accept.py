@@ -2,10 +2,10 @@
 
 :func:`accept` stores every file's raw bytes (content-addressed, through the store it is
 handed) and then writes the submission row, its files, an audit entry and the first pipeline
-message in **one** transaction. Only after that commit does the caller answer ``202``: an
-acknowledged submission is never lost. If anything fails before the commit, nothing was
-acknowledged; blobs already stored are content-addressed and harmless, and a retry with the
-same idempotency key stores nothing twice.
+message in **one** transaction (plain statements: this is the hot path of every filing). Only
+after that commit does the caller answer ``202``: an acknowledged submission is never lost. If
+anything fails before the commit, nothing was acknowledged; blobs already stored are
+content-addressed and harmless, and a retry with the same idempotency key stores nothing twice.
 
 The same idempotency key (or, absent one, the same sender and payload hash) returns the same
 submission. Names of files are kept as the sender gave them (the validation stage judges them);
@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,11 +32,15 @@ from filing_registry import (
     Submission,
     SubmissionFile,
     SubmissionState,
-    add_event,
     audit,
+    insert_events,
 )
 from intake.errors import BadRequest
 from intake.limits import Budget, IntakeLimits
+
+_SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
+_FILES: Table = SubmissionFile.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 class Stored(Protocol):
@@ -112,7 +118,7 @@ def accept(
         raise BadRequest("The idempotency key must be 1 to 200 characters long.")
 
     budget = Budget(limits)
-    rows: list[SubmissionFile] = []
+    rows: list[dict[str, Any]] = []
     manifest = hashlib.sha256()
     files = [incoming.form, *incoming.attachments]
     for position, f in enumerate(files):
@@ -126,16 +132,16 @@ def accept(
         name = _clean_name(f.name)
         manifest.update(f"{f.role}\0{name}\0{stored.sha256}\n".encode())
         rows.append(
-            SubmissionFile(
-                position=position,
-                role=f.role,
-                name=name,
-                size=stored.size,
-                media_type=f.declared_media_type or "application/octet-stream",
-                declared_media_type=f.declared_media_type,
-                sha256=stored.sha256,
-                storage_key=stored.key,
-            )
+            {
+                "position": position,
+                "role": f.role,
+                "name": name,
+                "size": stored.size,
+                "media_type": f.declared_media_type or "application/octet-stream",
+                "declared_media_type": f.declared_media_type,
+                "sha256": stored.sha256,
+                "storage_key": stored.key,
+            }
         )
     payload_sha256 = manifest.hexdigest()
     if incoming.idempotency_key:
@@ -143,64 +149,100 @@ def accept(
     else:
         dedup = f"sha256:{payload_sha256}"
 
-    existing = _find(sessions, incoming.sender.id, dedup)
-    if existing is not None:
-        return existing
     sub_id = id_factory()
     try:
         with sessions() as session, session.begin():
-            sub = Submission(
-                id=sub_id,
-                channel=incoming.channel,
-                sender=incoming.sender.id,
-                sender_name=incoming.sender.name,
-                dedup_key=dedup,
-                idempotency_key=incoming.idempotency_key,
-                payload_sha256=payload_sha256,
-                received_at=now,
-                updated_at=now,
-                state=SubmissionState.RECEIVED.value,
-                confirms_reference=incoming.confirms_reference,
-                channel_data=incoming.channel_data,
-                files=rows,
-            )
-            session.add(sub)
-            session.flush()
-            add_event(
-                session,
-                sub_id,
-                SubmissionState.RECEIVED.value,
-                now=now,
-                actor=incoming.sender.id,
-                note=f"received through {incoming.channel}",
-            )
-            audit(
-                session,
-                at=now,
-                actor=incoming.sender.id,
-                action="submission.received",
-                object_type="submission",
-                object_id=sub_id,
-                subject=incoming.sender.id,
-                details={
-                    "channel": incoming.channel,
-                    "payload_sha256": payload_sha256,
-                    "files": [{"name": r.name, "sha256": r.sha256, "size": r.size} for r in rows],
-                },
-            )
-            msg = OutboxMessage(submission_id=sub_id, stage=first_stage, created_at=now)
-            session.add(msg)
-            session.flush()
-            outbox_id = msg.id
+            conn = session.connection()
+            # Insert unless this sender already used this key: a repeat (or a concurrent twin,
+            # whose commit this waits for) inserts nothing and gets the earlier submission.
+            created = conn.execute(
+                _insert_for(conn)(_SUBMISSIONS)
+                .values(
+                    id=sub_id,
+                    channel=incoming.channel,
+                    sender=incoming.sender.id,
+                    sender_name=incoming.sender.name,
+                    dedup_key=dedup,
+                    idempotency_key=incoming.idempotency_key,
+                    payload_sha256=payload_sha256,
+                    received_at=now,
+                    updated_at=now,
+                    state=SubmissionState.RECEIVED.value,
+                    confirms_reference=incoming.confirms_reference,
+                    channel_data=incoming.channel_data,
+                )
+                .on_conflict_do_nothing(index_elements=["sender", "dedup_key"])
+                .returning(_SUBMISSIONS.c.id)
+            ).first()
+            if created is not None:
+                outbox_id = _record(conn, incoming, sub_id, rows, payload_sha256, now, first_stage)
     except IntegrityError:
-        # a concurrent request with the same key won the race: answer with its submission
+        # e.g. SQLite reporting a concurrent twin as a conflict: answer with its submission
         raced = _find(sessions, incoming.sender.id, dedup)
         if raced is None:
             raise
         return raced
+    if created is None:  # nothing written: answer with the earlier submission
+        return _repeat(sessions, incoming.sender.id, dedup)
     return Acceptance(
         sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
     )
+
+
+def _record(
+    conn: Connection,
+    incoming: Incoming,
+    sub_id: str,
+    rows: list[dict[str, Any]],
+    payload_sha256: str,
+    now: datetime,
+    first_stage: str,
+) -> int:
+    """The rest of a new submission: files, first status line, outbox message, audit entry."""
+    conn.execute(insert(_FILES), [dict(r, submission_id=sub_id) for r in rows])
+    insert_events(
+        conn,
+        [
+            {
+                "submission_id": sub_id,
+                "state": SubmissionState.RECEIVED.value,
+                "actor": incoming.sender.id,
+                "note": f"received through {incoming.channel}",
+            }
+        ],
+        now=now,
+    )
+    outbox_id = conn.execute(
+        insert(_OUTBOX)
+        .values(submission_id=sub_id, stage=first_stage, created_at=now)
+        .returning(_OUTBOX.c.id)
+    ).scalar_one()
+    audit(  # last: it locks the chain head until the commit
+        conn,
+        at=now,
+        actor=incoming.sender.id,
+        action="submission.received",
+        object_type="submission",
+        object_id=sub_id,
+        subject=incoming.sender.id,
+        details={
+            "channel": incoming.channel,
+            "payload_sha256": payload_sha256,
+            "files": [{"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows],
+        },
+    )
+    return int(outbox_id)
+
+
+def _repeat(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance:
+    existing = _find(sessions, sender, dedup)
+    if existing is None:  # pragma: no cover - the conflicting row was committed before
+        raise RuntimeError(f"The submission of {sender} with {dedup} conflicted, then vanished.")
+    return existing
+
+
+def _insert_for(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def _find(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance | None:

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, insert, select, update
 
 import receipts
 import schemas
 from filing_registry import (
+    Executor,
     Filing,
     OutboxMessage,
     Registration,
     Submission,
+    SubmissionFile,
     SubmissionState,
     add_event,
     audit,
-    register,
+    enter,
+    insert_events,
+    reading,
 )
 from filing_registry.deadlines import compute_deadline
 from podatelna import failpoints
@@ -59,55 +63,126 @@ STAGE_FOR_STATE = {
 }
 
 
-def _claim(session: Session, sid: str, expected: str, new: str, app: App) -> bool:
-    """Move ``sid`` from ``expected`` to ``new``; False when another run got there first.
+_SUBS: Table = Submission.__table__  # type: ignore[assignment]
+_FILES: Table = SubmissionFile.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+
+Next = tuple[int, str, str]  # outbox id, stage, submission id
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One file of a submission as read at the start of a stage."""
+
+    id: int
+    position: int
+    role: str
+    name: str
+    size: int
+    media_type: str
+    declared_media_type: str | None
+    sha256: str
+    storage_key: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A submission as read at the start of a stage: plain values, no session behind them.
+
+    Stages read with two plain queries (the row, its files) instead of ORM loads; what a stage
+    writes goes through its claim, in its own transaction.
+    """
+
+    id: str
+    channel: str
+    sender: str
+    sender_name: str
+    idempotency_key: str | None
+    payload_sha256: str
+    received_at: datetime
+    updated_at: datetime
+    state: str
+    confirms_reference: str | None
+    timestamp_token: bytes | None
+    form_type: str | None
+    form_version: str | None
+    subject: str | None
+    validation: dict[str, Any] | None
+    verification: dict[str, Any] | None
+    rejection_key: str | None
+    rejection_reasons: list[dict[str, Any]] | None
+    channel_data: dict[str, Any] | None
+    files: tuple[LoadedFile, ...]
+
+
+_SUB_COLUMNS = tuple(f.name for f in fields(Loaded) if f.name != "files")
+_FILE_COLUMNS = tuple(f.name for f in fields(LoadedFile))
+#: one statement (one consistent read): the submission's columns, then its files' columns,
+#: one row per file in order
+_LOAD = (
+    select(*(_SUBS.c[n] for n in _SUB_COLUMNS), *(_FILES.c[n] for n in _FILE_COLUMNS))
+    .select_from(_SUBS.outerjoin(_FILES, _FILES.c.submission_id == _SUBS.c.id))
+    .where(_SUBS.c.id == bindparam("sid"))
+    .order_by(_FILES.c.position)
+)
+
+
+def _load(app: App, sid: str) -> Loaded | None:
+    with reading(app.engine) as conn:
+        rows = conn.execute(_LOAD, {"sid": sid}).all()
+    if not rows:
+        return None
+    k = len(_SUB_COLUMNS)
+    files = tuple(LoadedFile(*r[k:]) for r in rows if r[k] is not None)
+    return Loaded(*rows[0][:k], files=files)
+
+
+def _claim(executor: Executor, sid: str, expected: str, new: str, app: App, **values: Any) -> bool:
+    """Move ``sid`` from ``expected`` to ``new`` (writing ``values`` to the submission row in the
+    same statement); False when another run got there first.
 
     The message that started this stage is marked delivered in the same transaction (the
     consumer acknowledges its outbox row), so the sweeper never re-sends finished work.
     """
     now = app.clock.now()
-    res = session.execute(
-        update(Submission)
-        .where(Submission.id == sid, Submission.state == expected)
-        .values(state=new, updated_at=now)
+    res = executor.execute(
+        update(_SUBS)
+        .where(_SUBS.c.id == sid, _SUBS.c.state == expected)
+        .values(state=new, updated_at=now, **values)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         return False
     stage = STAGE_FOR_STATE.get(expected, "reject_notice")
-    session.execute(
-        update(OutboxMessage)
+    executor.execute(
+        update(_OUTBOX)
         .where(
-            OutboxMessage.submission_id == sid,
-            OutboxMessage.stage == stage,
-            OutboxMessage.sent_at.is_(None),
+            _OUTBOX.c.submission_id == sid,
+            _OUTBOX.c.stage == stage,
+            _OUTBOX.c.sent_at.is_(None),
         )
         .values(sent_at=now)
     )
     return True
 
 
-def _outbox(session: Session, sid: str, stage: str, app: App) -> OutboxMessage:
-    msg = OutboxMessage(submission_id=sid, stage=stage, created_at=app.clock.now())
-    session.add(msg)
-    return msg
+def _outbox(executor: Executor, sid: str, stage: str, app: App) -> Next:
+    """Write the next stage's message in the caller's transaction; returns what to dispatch."""
+    msg_id = executor.execute(
+        insert(_OUTBOX)
+        .values(submission_id=sid, stage=stage, created_at=app.clock.now())
+        .returning(_OUTBOX.c.id)
+    ).scalar_one()
+    return (int(msg_id), stage, sid)
 
 
-def _load(app: App, sid: str) -> Submission | None:
-    with app.sessions() as session:
-        return session.get(Submission, sid)
+def _event(executor: Executor, sid: str, state: str, now: datetime, note: str) -> None:
+    insert_events(executor, [{"submission_id": sid, "state": state, "note": note}], now=now)
 
 
-Next = tuple[int, str, str]  # outbox id, stage, submission id
-
-
-def _finish(session: Session, msgs: list[OutboxMessage]) -> list[Next]:
-    session.flush()
-    return [(m.id, m.stage, m.submission_id) for m in msgs]
-
-
-def _audit_state(session: Session, sub: Submission, state: str, now: Any, **details: Any) -> None:
+def _audit_state(executor: Executor, sub: Loaded, state: str, now: Any, **details: Any) -> None:
+    """The audit entry of a stage's act: call it last in the transaction (it locks the chain)."""
     audit(
-        session,
+        executor,
         at=now,
         actor="system",
         action=f"submission.{state}",
@@ -153,37 +228,77 @@ def validate(app: App, sid: str) -> list[Next]:
         reasons.extend(dict(i.to_dict(), file=f.name) for i in check.issues)
     ok = result.ok and not reasons
     failpoints.hit("validate:before_commit")
-    with app.sessions() as session, session.begin():
+    with app.engine.begin() as conn:
         new_state = S.VALIDATED.value if ok else S.REJECTED.value
-        if not _claim(session, sid, S.RECEIVED.value, new_state, app):
-            return []
-        sub = session.get(Submission, sid)
-        assert sub is not None
-        sub.timestamp_token = token
-        sub.validation = result.to_dict()
-        sub.form_type, sub.form_version, sub.subject = (
-            result.form_type,
-            result.version,
-            (result.subject or "")[:255] or None,
+        claimed = _claim(
+            conn,
+            sid,
+            S.RECEIVED.value,
+            new_state,
+            app,
+            timestamp_token=token,
+            validation=result.to_dict(),
+            form_type=result.form_type,
+            form_version=result.version,
+            subject=(result.subject or "")[:255] or None,
+            **({} if ok else {"rejection_reasons": reasons}),
         )
-        for f in sub.files:
-            if f.id in detected:
-                f.media_type = detected[f.id]
+        if not claimed:
+            return []
+        changed = [
+            {"fid": f.id, "mt": detected[f.id]}
+            for f in sub.files
+            if f.id in detected and detected[f.id] != f.media_type
+        ]
+        if changed:
+            conn.execute(_SET_MEDIA_TYPE, changed)
         now = app.clock.now()
         if ok:
-            add_event(session, sid, new_state, now=now, note="form and attachments valid")
-            msgs = [_outbox(session, sid, "verify", app)]
+            _event(conn, sid, new_state, now, "form and attachments valid")
+            msgs = [_outbox(conn, sid, "verify", app)]
         else:
-            sub.rejection_reasons = reasons
-            add_event(session, sid, new_state, now=now, note=f"{len(reasons)} problem(s) found")
-            msgs = [_outbox(session, sid, "reject_notice", app)]
-        _audit_state(
-            session, sub, new_state, now, problems=len(reasons), form_type=result.form_type
-        )
-        return _finish(session, msgs)
+            _event(conn, sid, new_state, now, f"{len(reasons)} problem(s) found")
+            msgs = [_outbox(conn, sid, "reject_notice", app)]
+        _audit_state(conn, sub, new_state, now, problems=len(reasons), form_type=result.form_type)
+        return msgs
+
+
+_SET_MEDIA_TYPE = (
+    update(_FILES).where(_FILES.c.id == bindparam("fid")).values(media_type=bindparam("mt"))
+)
 
 
 # -- verify ------------------------------------------------------------------------------------
+
+
+#: the XML-DSig namespace: an XML file without it carries no XML signature
+_XMLDSIG = b"http://www.w3.org/2000/09/xmldsig#"
+
+
+def plainly_unsigned(data: bytes) -> bool:
+    """True when ``data`` is XML that can carry no signature the verifier looks for: it starts
+    with ``<`` (after a BOM or white space), names no XML-DSig namespace, and has no PDF header
+    in its first kilobyte (the verifier sniffs PDF first). Anything else goes to the verifier.
+    """
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    return head == b"<" and b"%PDF-" not in data[:1024] and _XMLDSIG not in data
+
+
+def verify_files(app: App, files: list[tuple[str, bytes]], *, at: datetime) -> Any:
+    """The signature report of a submission's files.
+
+    When every file is plainly unsigned XML, the report is the verifier's own answer for such
+    files (each file: no signatures) without starting the asynchronous verifier, its event
+    loop and its imports; everything else is verified in full.
+    """
+    if all(plainly_unsigned(data) for _, data in files):
+        from signing import DocumentReport, SubmissionReport
+
+        return SubmissionReport(
+            files=tuple(DocumentReport(name=name, signatures=()) for name, _ in files),
+            validation_time=at.isoformat(),
+        )
+    return app.verify_files(files, at=at)
 
 
 def verify(app: App, sid: str) -> list[Next]:
@@ -191,7 +306,7 @@ def verify(app: App, sid: str) -> list[Next]:
     if sub is None or sub.state != S.VALIDATED.value:
         return []
     files = [(f.name, app.store.get("submissions", f.storage_key)) for f in sub.files]
-    report = app.verify_files(files, at=sub.received_at)
+    report = verify_files(app, files, at=sub.received_at)
     form_name = next(f.name for f in sub.files if f.role == "form")
     recognised = report.recognised_for(form_name) or (
         # a data-box message sent from the sender's own box counts as signed (Act 300/2008 § 18(2))
@@ -199,40 +314,42 @@ def verify(app: App, sid: str) -> list[Next]:
     )
     form_type = schemas.catalogue().get(sub.form_type or "")
     must_reject = form_type is not None and not form_type.unsigned_allowed and not recognised
+    verification = dict(
+        report.to_dict(),
+        recognised_form=recognised,
+        summary_cs=report.summary("cs"),
+        summary_en=report.summary("en"),
+    )
+    rejection: dict[str, Any] = {}
+    if must_reject:
+        rejection["rejection_reasons"] = [
+            {
+                "code": "signature_required",
+                "message": (
+                    f"The form type {form_type.name_en if form_type else sub.form_type!r} "
+                    "may only be filed with a recognised electronic signature "
+                    "(qualified, or advanced based on a qualified certificate); "
+                    "the form carries none."
+                ),
+            }
+        ]
     failpoints.hit("verify:before_commit")
-    with app.sessions() as session, session.begin():
+    with app.engine.begin() as conn:
         new_state = S.REJECTED.value if must_reject else S.VERIFIED.value
-        if not _claim(session, sid, S.VALIDATED.value, new_state, app):
+        if not _claim(
+            conn, sid, S.VALIDATED.value, new_state, app, verification=verification, **rejection
+        ):
             return []
-        sub = session.get(Submission, sid)
-        assert sub is not None
-        sub.verification = dict(
-            report.to_dict(),
-            recognised_form=recognised,
-            summary_cs=report.summary("cs"),
-            summary_en=report.summary("en"),
-        )
         now = app.clock.now()
         if must_reject:
-            sub.rejection_reasons = [
-                {
-                    "code": "signature_required",
-                    "message": (
-                        f"The form type {form_type.name_en if form_type else sub.form_type!r} "
-                        "may only be filed with a recognised electronic signature "
-                        "(qualified, or advanced based on a qualified certificate); "
-                        "the form carries none."
-                    ),
-                }
-            ]
-            add_event(session, sid, new_state, now=now, note="recognised signature required")
-            msgs = [_outbox(session, sid, "reject_notice", app)]
+            _event(conn, sid, new_state, now, "recognised signature required")
+            msgs = [_outbox(conn, sid, "reject_notice", app)]
         else:
             note = "recognised signature" if recognised else "no recognised signature"
-            add_event(session, sid, new_state, now=now, note=note)
-            msgs = [_outbox(session, sid, "register", app)]
-        _audit_state(session, sub, new_state, now, recognised=recognised)
-        return _finish(session, msgs)
+            _event(conn, sid, new_state, now, note)
+            msgs = [_outbox(conn, sid, "register", app)]
+        _audit_state(conn, sub, new_state, now, recognised=recognised)
+        return msgs
 
 
 # -- register ----------------------------------------------------------------------------------
@@ -248,41 +365,36 @@ def register_stage(app: App, sid: str) -> list[Next]:
     rules = form_type.deadline_rules if form_type else "sr"
     deadline = None if recognised else compute_deadline(sub.received_at, rules)
     office = app.settings.office
-    with app.sessions() as session, session.begin():
-        if not _claim(session, sid, S.VERIFIED.value, S.REGISTERED.value, app):
+    registration = Registration(
+        office=office.code,
+        pattern=office.reference_pattern,
+        signatures=_verdict_lines(verification),
+        recognised_signature=recognised,
+        needs_confirmation=not recognised,
+        deadline_rules=rules,
+        deadline=deadline.last_day if deadline else None,
+    )
+    receipt_id = hashlib.sha256(f"receipt:{sid}".encode()).hexdigest()[:20].upper()
+    with app.engine.begin() as conn:
+        if not _claim(conn, sid, S.VERIFIED.value, S.REGISTERED.value, app):
             return []
         failpoints.hit("register:after_claim")
-        sub = session.get(Submission, sid)
-        assert sub is not None
         now = app.clock.now()
-        filing = register(
-            session,
-            sub,
-            Registration(
-                office=office.code,
-                pattern=office.reference_pattern,
-                signatures=_verdict_lines(verification),
-                recognised_signature=recognised,
-                needs_confirmation=not recognised,
-                deadline_rules=rules,
-                deadline=deadline.last_day if deadline else None,
-            ),
-            now=now,
-        )
-        filing.receipt_id = hashlib.sha256(f"receipt:{sid}".encode()).hexdigest()[:20].upper()
+        msgs = [_outbox(conn, sid, "receipt", app)]
+        # the number and the audit entry last: each locks a row every registration waits for
+        entry = enter(conn, sub, registration, now=now, receipt_id=receipt_id)
         failpoints.hit("register:after_number")
         audit(
-            session,
+            conn,
             at=now,
             actor="system",
             action="filing.registered",
             object_type="filing",
-            object_id=filing.reference,
+            object_id=entry.reference,
             subject=sub.sender,
             details={"submission": sid, "deadline": deadline.to_dict() if deadline else None},
         )
-        msgs = [_outbox(session, sid, "receipt", app)]
-        return _finish(session, msgs)
+        return msgs
 
 
 def _verdict_lines(verification: dict[str, Any]) -> list[dict[str, Any]]:
@@ -326,6 +438,7 @@ def receipt(app: App, sid: str) -> list[Next]:
         f.receipt_key = key
         now = app.clock.now()
         add_event(session, sid, "receipt_issued", now=now, filing=f, note=key)
+        msgs = [_outbox(session, sid, "notify", app)]
         audit(
             session,
             at=now,
@@ -336,10 +449,10 @@ def receipt(app: App, sid: str) -> list[Next]:
             subject=f.sender,
             details={"key": key, "receipt_id": f.receipt_id},
         )
-        return _finish(session, [_outbox(session, sid, "notify", app)])
+        return msgs
 
 
-def receipt_data(app: App, sub: Submission, filing: Filing) -> receipts.ReceiptData:
+def receipt_data(app: App, sub: Loaded, filing: Filing) -> receipts.ReceiptData:
     office = app.settings.office
     form_type = schemas.catalogue().get(filing.form_type)
     verification = sub.verification or {}

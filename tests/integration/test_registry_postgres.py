@@ -125,3 +125,47 @@ def test_audit_chain_stays_linear_with_two_concurrent_writers(engine: Engine) ->
     with sessions() as session:
         report = verify_chain(session)
     assert not report.ok and report.broken_at == 7
+
+
+def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) -> None:
+    """The one-statement append (the server hashes the entry from the locked head) keeps one
+    line with four writers racing from the first entry on, through ORM sessions and plain
+    connections alike, with details that contain text looking like the hashed fields."""
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    per_thread = 60
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(name: str, via_session: bool) -> None:
+        try:
+            start.wait(30)
+            for i in range(per_thread):
+                kw = {
+                    "at": T0 + timedelta(microseconds=i),
+                    "actor": name,
+                    "action": "submit",
+                    "object_type": "submission",
+                    "object_id": f"{name}-{i}",
+                    "subject": f'Žluťoučký ,"seq":0,"subject": {name}',
+                    "details": {"i": i, "nested": {"a": 1, "seq": 0, "subject": None}},
+                }
+                if via_session:
+                    with transaction(sessions) as session:
+                        audit(session, **kw)  # type: ignore[arg-type]
+                else:
+                    with engine.begin() as conn:
+                        audit(conn, **kw)  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}", n % 2 == 0)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    with sessions() as session:
+        report = verify_chain(session)
+    assert report.ok, report.summary()
+    assert report.checked == 4 * per_thread
