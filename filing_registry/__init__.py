@@ -3,7 +3,7 @@
 Public API; everything else in the package is private.
 """
 
-from filing_registry.audit import ChainReport, entries_about, verify_chain
+from filing_registry.audit import Act, ChainReport, append_many, entries_about, verify_chain
 from filing_registry.audit import append as audit
 from filing_registry.db import (
     Base,
@@ -68,6 +68,8 @@ from filing_registry.tracker import (
 )
 
 __all__ = [
+    "Act",
+    "append_many",
     "AlreadyRegistered",
     "AuditChainBroken",
     "AuditEntry",

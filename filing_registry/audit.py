@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, LargeBinary, Table, bindparam, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    DateTime,
+    LargeBinary,
+    Table,
+    TextClause,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -99,32 +111,67 @@ def body_around_seq(
     return body[:start].encode("utf-8"), body[start + 1 :].encode("utf-8")
 
 
-#: PostgreSQL: lock the head, write the entry (hashed by the server from the locked head and
-#: the body around its sequence number) and move the head, in one statement and one round trip.
-#: Under READ COMMITTED the FOR UPDATE waits for a concurrent appender and then returns the head
-#: it committed; the UPDATE follows that row too. No row back: the head does not exist yet.
-_PG_APPEND = text(
-    """
+@dataclass(frozen=True)
+class Act:
+    """One act to enter in the audit log (see :func:`append_many`)."""
+
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    subject: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _pg_append(n: int) -> TextClause:
+    """PostgreSQL: lock the head, write ``n`` chained entries (each hashed by the server from
+    the one before, the first from the locked head, with the body around its sequence number)
+    and move the head: one statement, one round trip. Under READ COMMITTED the FOR UPDATE waits
+    for a concurrent appender and then returns the head it committed; the UPDATE follows that
+    row too. No rows back: the head does not exist yet."""
+    # only fixed names and loop counters are formatted in; every value is a bound parameter
+    steps, rows = [], []
+    prev = "head"
+    for i in range(n):
+        steps.append(
+            f"""e{i} AS (
+    SELECT {prev}.seq + 1 AS seq, {prev}.hash AS prev_hash,
+           encode(sha256(convert_to({prev}.hash, 'UTF8') || :prefix{i}
+                         || convert_to(({prev}.seq + 1)::text, 'UTF8') || :suffix{i}), 'hex')
+               AS hash
+    FROM {prev}
+)"""  # noqa: S608 - names and counters only
+        )
+        row = (
+            "SELECT e{i}.seq, :at{i}, :actor{i}, :action{i}, :object_type{i}, :object_id{i}, "
+            ":subject{i}, CAST(:details{i} AS JSON), e{i}.prev_hash, e{i}.hash FROM e{i}"
+        )
+        rows.append(row.format(i=i))
+        prev = f"e{i}"
+    sql = f"""
 WITH head AS (
     SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
-), entry AS (
+), {", ".join(steps)}, entries AS (
     INSERT INTO audit_log
         (seq, at, actor, action, object_type, object_id, subject, details, prev_hash, hash)
-    SELECT head.seq + 1, :at, :actor, :action, :object_type, :object_id, :subject,
-           CAST(:details AS JSON), head.hash,
-           encode(sha256(convert_to(head.hash, 'UTF8') || :prefix
-                         || convert_to((head.seq + 1)::text, 'UTF8') || :suffix), 'hex')
-    FROM head
+    {" UNION ALL ".join(rows)}
     RETURNING seq, prev_hash, hash
+), moved AS (
+    UPDATE audit_head SET seq = {prev}.seq, hash = {prev}.hash FROM {prev}
+    WHERE audit_head.id = 1
 )
-UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry WHERE audit_head.id = 1
-RETURNING entry.seq, entry.prev_hash, entry.hash
-"""
-).bindparams(
-    bindparam("at", type_=DateTime(timezone=True)),
-    bindparam("prefix", type_=LargeBinary()),
-    bindparam("suffix", type_=LargeBinary()),
-)
+SELECT seq, prev_hash, hash FROM entries ORDER BY seq
+"""  # noqa: S608 - names and counters only
+    types: list[BindParameter[Any]] = []
+    for i in range(n):
+        types += [
+            bindparam(f"at{i}", type_=DateTime(timezone=True)),
+            bindparam(f"prefix{i}", type_=LargeBinary()),
+            bindparam(f"suffix{i}", type_=LargeBinary()),
+        ]
+    return text(sql).bindparams(*types)
 
 
 def append(
@@ -138,53 +185,71 @@ def append(
     subject: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the caller's transaction (an ORM session or a Core connection).
+    """Append one entry in the caller's transaction (see :func:`append_many`)."""
+    act = Act(at, actor, action, object_type, object_id, subject, dict(details or {}))
+    return append_many(executor, [act])[0]
+
+
+def append_many(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
+    """Append ``acts``, in order, in the caller's transaction (an ORM session or a Core
+    connection).
 
     The chain head is locked from here until the transaction ends, and every appender waits for
     it: call this as the **last** write of a transaction, so the lock is held for as little as
-    possible (on PostgreSQL: one statement, then the commit). Pending ORM changes of a session
-    are flushed *before* the lock is taken, for the same reason. Returns the entry (not attached
-    to any session).
+    possible (on PostgreSQL: one statement for all the acts, then the commit). Pending ORM
+    changes of a session are flushed *before* the lock is taken, for the same reason. Returns
+    the entries (not attached to any session).
     """
-    details = dict(details or {})
+    if not acts:
+        return []
     if isinstance(executor, Session):
         executor.flush()
-    at = at.astimezone(UTC)  # hash exactly what is stored and read back
-    fields = {
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "subject": subject,
-        "details": details,
-    }
+    fields: list[dict[str, Any]] = [
+        {
+            "at": act.at.astimezone(UTC),  # hash exactly what is stored and read back
+            "actor": act.actor,
+            "action": act.action,
+            "object_type": act.object_type,
+            "object_id": act.object_id,
+            "subject": act.subject,
+            "details": dict(act.details),
+        }
+        for act in acts
+    ]
     postgres = dialect_of(executor) == "postgresql"
     if postgres:
-        prefix, suffix = body_around_seq(
-            at, actor, action, object_type, object_id, subject, details
-        )
-        params = dict(fields, details=json.dumps(details), prefix=prefix, suffix=suffix)
-        row = executor.execute(_PG_APPEND, params).first()
-        if row is None:
+        params: dict[str, Any] = {}
+        for i, f in enumerate(fields):
+            prefix, suffix = body_around_seq(**f)
+            params.update({f"{k}{i}": v for k, v in f.items()})
+            params.update({f"details{i}": json.dumps(f["details"]), f"prefix{i}": prefix})
+            params[f"suffix{i}"] = suffix
+        stmt = _pg_append(len(fields))
+        rows = executor.execute(stmt, params).all()
+        if not rows:
             _create_head(executor, postgres)
-            row = executor.execute(_PG_APPEND, params).one()
-        seq, prev_hash, digest = row
-        return AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **fields)
-    # SQLite: the transaction holds the database write lock already; three plain statements.
-    # The head is read as plain columns (never from a session's identity map, which may hold a
+            rows = executor.execute(stmt, params).all()
+        return [
+            AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
+            for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)
+        ]
+    # SQLite: the transaction holds the database write lock already; plain statements. The
+    # head is read as plain columns (never from a session's identity map, which may hold a
     # stale head across transactions).
     head = executor.execute(_LOCK_HEAD).first()
     if head is None:
         _create_head(executor, postgres)
         head = executor.execute(_LOCK_HEAD).one()
-    prev_seq, prev_hash = head
-    seq = prev_seq + 1
-    digest = entry_hash(prev_hash, seq, at, actor, action, object_type, object_id, subject, details)
-    values = dict(fields, seq=seq, prev_hash=prev_hash, hash=digest)
-    executor.execute(insert(_LOG), values)
-    executor.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
-    return AuditEntry(**values)
+    seq, prev_hash = head
+    entries = []
+    for f in fields:
+        seq += 1
+        digest = entry_hash(prev_hash, seq, **f)
+        entries.append(dict(f, seq=seq, prev_hash=prev_hash, hash=digest))
+        prev_hash = digest
+    executor.execute(insert(_LOG), entries)
+    executor.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    return [AuditEntry(**e) for e in entries]
 
 
 _MOVE_HEAD = (

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from filing_registry import (
+    Act,
     AuditEntry,
     Filing,
     Registration,
+    append_many,
     audit,
     make_engine,
     make_sessionmaker,
@@ -128,9 +130,10 @@ def test_audit_chain_stays_linear_with_two_concurrent_writers(engine: Engine) ->
 
 
 def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) -> None:
-    """The one-statement append (the server hashes the entry from the locked head) keeps one
-    line with four writers racing from the first entry on, through ORM sessions and plain
-    connections alike, with details that contain text looking like the hashed fields."""
+    """The one-statement append (the server hashes the entries from the locked head) keeps one
+    line with four writers racing from the first entry on, one act or two per transaction,
+    through ORM sessions and plain connections alike, with details that contain text looking
+    like the hashed fields."""
     migrate(engine)
     sessions = make_sessionmaker(engine)
     per_thread = 60
@@ -153,9 +156,11 @@ def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) 
                 if via_session:
                     with transaction(sessions) as session:
                         audit(session, **kw)  # type: ignore[arg-type]
-                else:
+                else:  # two acts in one statement, through a plain connection
                     with engine.begin() as conn:
-                        audit(conn, **kw)  # type: ignore[arg-type]
+                        acts = [Act(**kw), Act(**dict(kw, action="register"))]  # type: ignore[arg-type]
+                        entries = append_many(conn, acts)
+                        assert entries[1].prev_hash == entries[0].hash
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -168,4 +173,4 @@ def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) 
     with sessions() as session:
         report = verify_chain(session)
     assert report.ok, report.summary()
-    assert report.checked == 4 * per_thread
+    assert report.checked == 2 * per_thread + 2 * 2 * per_thread
