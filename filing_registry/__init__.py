@@ -3,7 +3,14 @@
 Public API; everything else in the package is private.
 """
 
-from filing_registry.audit import Act, ChainReport, append_many, entries_about, verify_chain
+from filing_registry.audit import (
+    Act,
+    ChainReport,
+    append_and_commit,
+    append_many,
+    entries_about,
+    verify_chain,
+)
 from filing_registry.audit import append as audit
 from filing_registry.db import (
     Base,
@@ -69,6 +76,7 @@ from filing_registry.tracker import (
 
 __all__ = [
     "Act",
+    "append_and_commit",
     "append_many",
     "AlreadyRegistered",
     "AuditChainBroken",

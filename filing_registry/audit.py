@@ -130,7 +130,8 @@ def _pg_append(n: int) -> TextClause:
     the one before, the first from the locked head, with the body around its sequence number)
     and move the head: one statement, one round trip. Under READ COMMITTED the FOR UPDATE waits
     for a concurrent appender and then returns the head it committed; the UPDATE follows that
-    row too. No rows back: the head does not exist yet."""
+    row too. Without a head row the entries get no sequence number and the statement fails (a
+    NOT NULL violation): it never succeeds without appending."""
     # only fixed names and loop counters are formatted in; every value is a bound parameter
     steps, rows = [], []
     prev = "head"
@@ -151,8 +152,10 @@ def _pg_append(n: int) -> TextClause:
         rows.append(row.format(i=i))
         prev = f"e{i}"
     sql = f"""
-WITH head AS (
+WITH locked AS (
     SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
+), head AS (
+    SELECT locked.seq, locked.hash FROM (VALUES (1)) AS one (x) LEFT JOIN locked ON true
 ), {", ".join(steps)}, entries AS (
     INSERT INTO audit_log
         (seq, at, actor, action, object_type, object_id, subject, details, prev_hash, hash)
@@ -204,31 +207,10 @@ def append_many(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
         return []
     if isinstance(executor, Session):
         executor.flush()
-    fields: list[dict[str, Any]] = [
-        {
-            "at": act.at.astimezone(UTC),  # hash exactly what is stored and read back
-            "actor": act.actor,
-            "action": act.action,
-            "object_type": act.object_type,
-            "object_id": act.object_id,
-            "subject": act.subject,
-            "details": dict(act.details),
-        }
-        for act in acts
-    ]
+    fields = _fields(acts)
     postgres = dialect_of(executor) == "postgresql"
     if postgres:
-        params: dict[str, Any] = {}
-        for i, f in enumerate(fields):
-            prefix, suffix = body_around_seq(**f)
-            params.update({f"{k}{i}": v for k, v in f.items()})
-            params.update({f"details{i}": json.dumps(f["details"]), f"prefix{i}": prefix})
-            params[f"suffix{i}"] = suffix
-        stmt = _pg_append(len(fields))
-        rows = executor.execute(stmt, params).all()
-        if not rows:
-            _create_head(executor, postgres)
-            rows = executor.execute(stmt, params).all()
+        rows = _pg_append_rows(executor, fields, commit=False)
         return [
             AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
             for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)
@@ -250,6 +232,93 @@ def append_many(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
     executor.execute(insert(_LOG), entries)
     executor.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
     return [AuditEntry(**e) for e in entries]
+
+
+def _fields(acts: Sequence[Act]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": act.at.astimezone(UTC),  # hash exactly what is stored and read back
+            "actor": act.actor,
+            "action": act.action,
+            "object_type": act.object_type,
+            "object_id": act.object_id,
+            "subject": act.subject,
+            "details": dict(act.details),
+        }
+        for act in acts
+    ]
+
+
+def _pg_params(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, f in enumerate(fields):
+        prefix, suffix = body_around_seq(**f)
+        params.update({f"{k}{i}": v for k, v in f.items()})
+        params.update({f"details{i}": json.dumps(f["details"]), f"prefix{i}": prefix})
+        params[f"suffix{i}"] = suffix
+    return params
+
+
+#: databases (by URL) known to have the chain head row in this process: it is created once,
+#: before the first entry, and never removed
+_HEAD_SEEN: set[str] = set()
+
+
+def _pg_append_rows(
+    executor: Executor, fields: list[dict[str, Any]], *, commit: bool
+) -> list[tuple[int, str, str]]:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    url = bind.engine.url.render_as_string(hide_password=True)
+    if url not in _HEAD_SEEN:
+        _create_head(executor, True)
+        _HEAD_SEEN.add(url)
+    stmt = _pg_append(len(fields))
+    params = _pg_params(fields)
+    if not commit:
+        return [tuple(r) for r in executor.execute(stmt, params).all()]  # type: ignore[misc]
+    # Send the statement and COMMIT together (psycopg pipeline mode): the server commits as soon
+    # as the entries are in, without waiting for this client, so the chain head's lock is held
+    # for the statement and the commit's flush only. The caller's own commit then finds no
+    # transaction left and does nothing.
+    conn = executor.connection() if isinstance(executor, Session) else executor
+    raw = conn.connection.dbapi_connection
+    sql = _pg_compiled(len(fields), conn.dialect)
+    cur = None
+    try:
+        with raw.pipeline():  # type: ignore[union-attr]
+            cur = raw.cursor()  # type: ignore[union-attr]
+            cur.execute(sql, params)
+            raw.commit()  # type: ignore[union-attr]
+        return [tuple(r) for r in cur.fetchall()]
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy reports (and, on a lost connection, invalidates) any other statement
+        conn._handle_dbapi_exception(exc, sql, params, cur, None)  # type: ignore[arg-type]
+        raise
+
+
+@cache
+def _pg_compiled(n: int, dialect: Any) -> str:
+    return str(_pg_append(n).compile(dialect=dialect))
+
+
+def append_and_commit(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
+    """Append ``acts`` as the last writes of the caller's transaction **and commit it**.
+
+    On PostgreSQL the append and the COMMIT go to the server in one round trip, so the lock on
+    the chain head is released as soon as the commit is durable, however slow the client is to
+    come back (a busy worker, a descheduled process). Elsewhere: :func:`append_many`, and the
+    caller's commit. Either way nothing may be written in the transaction after this.
+    """
+    if dialect_of(executor) != "postgresql" or not acts:
+        return append_many(executor, acts)
+    if isinstance(executor, Session):
+        executor.flush()
+    fields = _fields(acts)
+    rows = _pg_append_rows(executor, fields, commit=True)
+    return [
+        AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
+        for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)
+    ]
 
 
 _MOVE_HEAD = (

@@ -28,11 +28,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from filing_registry import (
+    Act,
     OutboxMessage,
     Submission,
     SubmissionFile,
     SubmissionState,
-    audit,
+    append_and_commit,
     insert_events,
 )
 from intake.errors import BadRequest
@@ -217,19 +218,26 @@ def _record(
         .values(submission_id=sub_id, stage=first_stage, created_at=now)
         .returning(_OUTBOX.c.id)
     ).scalar_one()
-    audit(  # last: it locks the chain head until the commit
+    # last, and the commit with it: the chain head stays locked until the commit
+    append_and_commit(
         conn,
-        at=now,
-        actor=incoming.sender.id,
-        action="submission.received",
-        object_type="submission",
-        object_id=sub_id,
-        subject=incoming.sender.id,
-        details={
-            "channel": incoming.channel,
-            "payload_sha256": payload_sha256,
-            "files": [{"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows],
-        },
+        [
+            Act(
+                at=now,
+                actor=incoming.sender.id,
+                action="submission.received",
+                object_type="submission",
+                object_id=sub_id,
+                subject=incoming.sender.id,
+                details={
+                    "channel": incoming.channel,
+                    "payload_sha256": payload_sha256,
+                    "files": [
+                        {"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows
+                    ],
+                },
+            )
+        ],
     )
     return int(outbox_id)
 

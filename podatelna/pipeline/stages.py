@@ -30,7 +30,7 @@ from filing_registry import (
     SubmissionFile,
     SubmissionState,
     add_event,
-    append_many,
+    append_and_commit,
     audit,
     enter,
     insert_events,
@@ -267,9 +267,10 @@ def _audit_state(sub: Loaded, state: str, now: Any, **details: Any) -> dict[str,
 
 
 def _append_audits(conn: Connection, audits: list[dict[str, Any]]) -> None:
-    """The audit entries of a transaction's acts, in order, as its last write (one statement on
-    PostgreSQL): the chain head is locked from there to the commit."""
-    append_many(conn, [Act(**entry) for entry in audits])
+    """The audit entries of a transaction's acts, in order, as its last write, and the commit
+    (on PostgreSQL one round trip for both): the chain head is locked from there to the commit.
+    """
+    append_and_commit(conn, [Act(**entry) for entry in audits])
 
 
 # -- validate ----------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from filing_registry import (
     Act,
     AuditEntry,
     Filing,
     Registration,
-    append_many,
+    append_and_commit,
     audit,
     make_engine,
     make_sessionmaker,
@@ -156,10 +157,10 @@ def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) 
                 if via_session:
                     with transaction(sessions) as session:
                         audit(session, **kw)  # type: ignore[arg-type]
-                else:  # two acts in one statement, through a plain connection
+                else:  # two acts and the commit in one round trip, through a connection
                     with engine.begin() as conn:
                         acts = [Act(**kw), Act(**dict(kw, action="register"))]  # type: ignore[arg-type]
-                        entries = append_many(conn, acts)
+                        entries = append_and_commit(conn, acts)
                         assert entries[1].prev_hash == entries[0].hash
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
@@ -174,3 +175,20 @@ def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) 
         report = verify_chain(session)
     assert report.ok, report.summary()
     assert report.checked == 2 * per_thread + 2 * 2 * per_thread
+
+
+def test_append_and_commit_never_commits_without_its_entries(engine: Engine) -> None:
+    """Without a chain head the append fails, and the transaction's other writes with it: the
+    commit sent along with the append never makes an act durable without its audit entry."""
+    migrate(engine)
+    act = Act(T0, "system", "submit", "submission", "s1")
+    with engine.begin() as conn:
+        append_and_commit(conn, [act])  # creates the head (once per database and process)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("CREATE TABLE marker (x int)"))
+        append_and_commit(conn, [act, act])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('marker')")).scalar_one() is None
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 1
