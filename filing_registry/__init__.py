@@ -15,6 +15,7 @@ from filing_registry.audit import append as audit
 from filing_registry.db import (
     Base,
     Executor,
+    Pending,
     make_engine,
     make_sessionmaker,
     reading,
@@ -99,6 +100,7 @@ __all__ = [
     "Deadline",
     "Entry",
     "Executor",
+    "Pending",
     "DeadlineError",
     "Filing",
     "InvalidTransition",

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from filing_registry.db import Executor, dialect_of
+from filing_registry.db import Executor, Pending, dialect_of
 from filing_registry.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -265,12 +265,20 @@ _HEAD_SEEN: set[str] = set()
 
 
 def _pg_append_rows(
-    executor: Executor, fields: list[dict[str, Any]], *, commit: bool
+    executor: Executor,
+    fields: list[dict[str, Any]],
+    *,
+    commit: bool,
+    first: Sequence[Pending] = (),
 ) -> list[tuple[int, str, str]]:
     bind = executor.get_bind() if isinstance(executor, Session) else executor
     url = bind.engine.url.render_as_string(hide_password=True)
     if url not in _HEAD_SEEN:
-        _create_head(executor, True)
+        # in a transaction of its own, committed at once: an appender that finds the URL here
+        # must find the committed head row too
+        with bind.engine.connect() as own:
+            _create_head(own, True)
+            own.commit()
         _HEAD_SEEN.add(url)
     stmt = _pg_append(len(fields))
     params = _pg_params(fields)
@@ -286,6 +294,9 @@ def _pg_append_rows(
     cur = None
     try:
         with raw.pipeline():  # type: ignore[union-attr]
+            for pending in first:
+                before = raw.cursor()  # type: ignore[union-attr]
+                before.execute(_compiled(pending.statement, conn.dialect), pending.params)
             cur = raw.cursor()  # type: ignore[union-attr]
             cur.execute(sql, params)
             raw.commit()  # type: ignore[union-attr]
@@ -298,23 +309,34 @@ def _pg_append_rows(
 
 @cache
 def _pg_compiled(n: int, dialect: Any) -> str:
-    return str(_pg_append(n).compile(dialect=dialect))
+    return _compiled(_pg_append(n), dialect)
 
 
-def append_and_commit(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
-    """Append ``acts`` as the last writes of the caller's transaction **and commit it**.
+@cache
+def _compiled(statement: TextClause, dialect: Any) -> str:
+    return str(statement.compile(dialect=dialect))
 
-    On PostgreSQL the append and the COMMIT go to the server in one round trip, so the lock on
-    the chain head is released as soon as the commit is durable, however slow the client is to
-    come back (a busy worker, a descheduled process). Elsewhere: :func:`append_many`, and the
+
+def append_and_commit(
+    executor: Executor, acts: Sequence[Act], *, first: Sequence[Pending] = ()
+) -> list[AuditEntry]:
+    """Append ``acts`` as the last writes of the caller's transaction **and commit it**, after
+    the statements ``first`` left pending (e.g. by :func:`filing_registry.enter`).
+
+    On PostgreSQL the pending statements, the append and the COMMIT go to the server in one
+    round trip, so the locks the transaction holds (the chain head, a reference counter) are
+    released as soon as the commit is durable, however slow the client is to come back (a busy
+    worker, a descheduled process). Elsewhere: the statements, :func:`append_many`, and the
     caller's commit. Either way nothing may be written in the transaction after this.
     """
     if dialect_of(executor) != "postgresql" or not acts:
+        for pending in first:
+            executor.execute(pending.statement, pending.params)
         return append_many(executor, acts)
     if isinstance(executor, Session):
         executor.flush()
     fields = _fields(acts)
-    rows = _pg_append_rows(executor, fields, commit=True)
+    rows = _pg_append_rows(executor, fields, commit=True, first=first)
     return [
         AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
         for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)

@@ -14,10 +14,11 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, TextClause, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -29,6 +30,15 @@ class Base(DeclarativeBase):
 #: what registry functions write through: an ORM session, or a Core connection (the pipeline's
 #: hot paths use connections: a plain statement costs a fraction of an ORM load and flush)
 Executor = Session | Connection
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A statement (PostgreSQL) left for the caller to send along with its commit (see
+    :func:`filing_registry.append_and_commit`)."""
+
+    statement: TextClause
+    params: dict[str, Any]
 
 
 def dialect_of(executor: Executor) -> str:

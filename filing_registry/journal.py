@@ -7,16 +7,17 @@ transaction, so they commit or roll back together.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
-from filing_registry.db import Executor
+from filing_registry.db import Executor, Pending, dialect_of
 from filing_registry.errors import AlreadyRegistered, NotFound
 from filing_registry.models import Filing, StatusEvent, TrackerState
 from filing_registry.numbering import PRAGUE, filing_year, format_reference, next_number
@@ -70,6 +71,29 @@ class Entry:
     seq: int
 
 
+#: PostgreSQL: the journal entry and its status lines in one statement
+_PG_ENTRY = text(
+    """
+WITH f AS (
+    INSERT INTO filings (submission_id, reference, office, year, seq, received_at,
+        registered_at, channel, sender, sender_name, form_type, form_version, subject,
+        signatures, recognised_signature, status, tracker_state, deadline_rules, deadline,
+        reminders_sent, receipt_id)
+    VALUES (:submission_id, :reference, :office, :year, :seq, :received_at,
+        :registered_at, :channel, :sender, :sender_name, :form_type, :form_version, :subject,
+        CAST(:signatures AS JSON), :recognised_signature, 'registered', :tracker_state,
+        :deadline_rules, :deadline, CAST('[]' AS JSON), :receipt_id)
+    RETURNING id
+)
+INSERT INTO status_events (submission_id, filing_id, at, state, actor, note)
+SELECT :submission_id, f.id, :registered_at, st.state, 'system', :note
+FROM f, unnest(CAST(:states AS TEXT[])) WITH ORDINALITY AS st (state, n)
+ORDER BY st.n
+RETURNING filing_id
+"""
+)
+
+
 def enter(
     executor: Executor,
     submission: Registrable,
@@ -77,49 +101,58 @@ def enter(
     *,
     now: datetime,
     receipt_id: str | None = None,
+    defer: list[Pending] | None = None,
 ) -> Entry:
     """Write the journal entry of ``submission`` with the next reference number of its year,
     and its status events, in the caller's transaction (plain statements, no ORM objects).
 
     The counter row is locked from the moment the number is taken until the transaction ends;
-    the caller keeps the rest of the transaction short. A submission has at most one entry
+    the caller keeps the rest of the transaction short. With ``defer`` (PostgreSQL), only the
+    number is taken now and the entry's statement is added to ``defer``, for the caller to send
+    together with its commit (the entry's ``id`` is then 0). A submission has at most one entry
     (unique ``filings.submission_id``): a second one fails and rolls its transaction back.
     """
     year = filing_year(submission.received_at, reg.tz)
     seq = next_number(executor, reg.office, year)
     reference = format_reference(reg.pattern, reg.office, seq, year)
     tracker = TrackerState.AWAITING if reg.needs_confirmation else TrackerState.NOT_REQUIRED
-    filing_id = executor.execute(
-        insert(_FILINGS)
-        .values(
-            submission_id=submission.id,
-            reference=reference,
-            office=reg.office,
-            year=year,
-            seq=seq,
-            received_at=submission.received_at,
-            registered_at=now,
-            channel=submission.channel,
-            sender=submission.sender,
-            sender_name=submission.sender_name,
-            form_type=submission.form_type or "",
-            form_version=submission.form_version or "",
-            subject=submission.subject or "",
-            signatures=list(reg.signatures),
-            recognised_signature=reg.recognised_signature,
-            status="registered",
-            tracker_state=tracker.value,
-            deadline_rules=reg.deadline_rules if reg.needs_confirmation else None,
-            deadline=reg.deadline if reg.needs_confirmation else None,
-            reminders_sent=[],
-            receipt_id=receipt_id,
-        )
-        .returning(_FILINGS.c.id)
-    ).scalar_one()
     note = f"reference number {reference}"
     if reg.needs_confirmation and reg.deadline:
         note += f"; confirmation needed by {reg.deadline.isoformat()}"
     states = ["registered"] + ([tracker.value] if reg.needs_confirmation else [])
+    row = {
+        "submission_id": submission.id,
+        "reference": reference,
+        "office": reg.office,
+        "year": year,
+        "seq": seq,
+        "received_at": submission.received_at,
+        "registered_at": now,
+        "channel": submission.channel,
+        "sender": submission.sender,
+        "sender_name": submission.sender_name,
+        "form_type": submission.form_type or "",
+        "form_version": submission.form_version or "",
+        "subject": submission.subject or "",
+        "signatures": list(reg.signatures),
+        "recognised_signature": reg.recognised_signature,
+        "tracker_state": tracker.value,
+        "deadline_rules": reg.deadline_rules if reg.needs_confirmation else None,
+        "deadline": reg.deadline if reg.needs_confirmation else None,
+        "receipt_id": receipt_id,
+    }
+    if dialect_of(executor) == "postgresql":
+        params = dict(row, signatures=json.dumps(row["signatures"]), note=note, states=states)
+        if defer is not None:
+            defer.append(Pending(_PG_ENTRY, params))
+            return Entry(0, reference, year, seq)
+        filing_id = executor.execute(_PG_ENTRY, params).scalars().first()
+        return Entry(int(filing_id or 0), reference, year, seq)
+    filing_id = executor.execute(
+        insert(_FILINGS)
+        .values(dict(row, status="registered", reminders_sent=[]))
+        .returning(_FILINGS.c.id)
+    ).scalar_one()
     insert_events(
         executor,
         [

@@ -24,6 +24,7 @@ from filing_registry import (
     Executor,
     Filing,
     OutboxMessage,
+    Pending,
     Registration,
     StatusEvent,
     Submission,
@@ -266,11 +267,13 @@ def _audit_state(sub: Loaded, state: str, now: Any, **details: Any) -> dict[str,
     }
 
 
-def _append_audits(conn: Connection, audits: list[dict[str, Any]]) -> None:
-    """The audit entries of a transaction's acts, in order, as its last write, and the commit
-    (on PostgreSQL one round trip for both): the chain head is locked from there to the commit.
-    """
-    append_and_commit(conn, [Act(**entry) for entry in audits])
+def _append_audits(
+    conn: Connection, audits: list[dict[str, Any]], pending: list[Pending] | None = None
+) -> None:
+    """The statements left ``pending``, the audit entries of the transaction's acts, in order,
+    and the commit (on PostgreSQL one round trip for all): the chain head is locked from the
+    entries to the commit, a reference counter from the number to the commit."""
+    append_and_commit(conn, [Act(**entry) for entry in audits], first=pending or ())
 
 
 # -- validate ----------------------------------------------------------------------------------
@@ -376,6 +379,7 @@ def validate(app: App, sid: str) -> list[Next]:
     onward = _onward(app, sub, checked)
     with app.engine.begin() as conn:
         audits: list[dict[str, Any]] = []
+        pending: list[Pending] = []
         nxt = _record_validation(conn, app, sub, checked, audits)
         if nxt is None:
             return []
@@ -385,11 +389,11 @@ def validate(app: App, sid: str) -> list[Next]:
             if nxt is None:  # pragma: no cover - validated in this very transaction
                 raise RuntimeError(f"submission {sid} left 'validated' inside its transaction")
             nxt = _record_registration(
-                conn, app, verified_view(validated, verified), registration, audits
+                conn, app, verified_view(validated, verified), registration, audits, pending
             )
             if nxt is None:  # pragma: no cover - verified in this very transaction
                 raise RuntimeError(f"submission {sid} left 'verified' inside its transaction")
-        _append_audits(conn, audits)
+        _append_audits(conn, audits, pending)
         return [nxt]
 
 
@@ -579,7 +583,12 @@ def _plan_registration(app: App, sub: Loaded) -> Planned:
 
 
 def _record_registration(
-    conn: Connection, app: App, sub: Loaded, planned: Planned, audits: list[dict[str, Any]]
+    conn: Connection,
+    app: App,
+    sub: Loaded,
+    planned: Planned,
+    audits: list[dict[str, Any]],
+    pending: list[Pending],
 ) -> Next | None:
     # the status lines come with the journal entry (they name it)
     nxt = _advance(
@@ -596,8 +605,11 @@ def _record_registration(
         return None
     failpoints.hit("register:after_claim")
     now = app.clock.now()
-    # the number late: its counter row stays locked until the commit
-    entry = enter(conn, sub, planned.registration, now=now, receipt_id=planned.receipt_id)
+    # the number late: its counter row stays locked until the commit (on PostgreSQL the entry
+    # itself is written along with the commit, see _append_audits)
+    entry = enter(
+        conn, sub, planned.registration, now=now, receipt_id=planned.receipt_id, defer=pending
+    )
     failpoints.hit("register:after_number")
     deadline = planned.deadline
     audits.append(
@@ -621,10 +633,11 @@ def register_stage(app: App, sid: str) -> list[Next]:
     planned = _plan_registration(app, sub)
     with app.engine.begin() as conn:
         audits: list[dict[str, Any]] = []
-        nxt = _record_registration(conn, app, sub, planned, audits)
+        pending: list[Pending] = []
+        nxt = _record_registration(conn, app, sub, planned, audits, pending)
         if nxt is None:
             return []
-        _append_audits(conn, audits)
+        _append_audits(conn, audits, pending)
         return [nxt]
 
 
