@@ -284,9 +284,16 @@ def _pg_append_rows(
     params = _pg_params(fields)
     if not commit:
         return [tuple(r) for r in executor.execute(stmt, params).all()]  # type: ignore[misc]
-    # Send the statement and COMMIT together (psycopg pipeline mode): the server commits as soon
-    # as the entries are in, without waiting for this client, so the chain head's lock is held
-    # for the statement and the commit's flush only. The caller's own commit then finds no
+    # Send the statements and the COMMIT together (psycopg pipeline mode), and commit without
+    # waiting for the WAL flush (synchronous_commit off for this transaction only): the locks
+    # the transaction holds (the chain head, a reference counter) are released as soon as its
+    # commit record is written, not after a disk flush and not after this client comes back.
+    # Durability is then awaited by a flush barrier before returning: a second transaction
+    # that takes a transaction id commits synchronously, so it returns only once the WAL is
+    # flushed past its own commit record, hence past ours (the WAL is flushed in order).
+    # Concurrent barriers share their flushes (PostgreSQL's group commit); a later transaction
+    # that built on ours (the next audit entry, the next number) is later in the WAL, so a
+    # crash can never keep it and lose ours. The caller's own commit then finds no
     # transaction left and does nothing.
     conn = executor.connection() if isinstance(executor, Session) else executor
     raw = conn.connection.dbapi_connection
@@ -294,17 +301,25 @@ def _pg_append_rows(
     cur = None
     try:
         with raw.pipeline():  # type: ignore[union-attr]
+            raw.execute(_ASYNC_COMMIT)  # type: ignore[union-attr]
             for pending in first:
                 before = raw.cursor()  # type: ignore[union-attr]
                 before.execute(_compiled(pending.statement, conn.dialect), pending.params)
             cur = raw.cursor()  # type: ignore[union-attr]
             cur.execute(sql, params)
             raw.commit()  # type: ignore[union-attr]
-        return [tuple(r) for r in cur.fetchall()]
+            rows = [tuple(r) for r in cur.fetchall()]
+            raw.execute(_FLUSH_BARRIER)  # type: ignore[union-attr]
+            raw.commit()  # type: ignore[union-attr]
+        return rows
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy reports (and, on a lost connection, invalidates) any other statement
         conn._handle_dbapi_exception(exc, sql, params, cur, None)  # type: ignore[arg-type]
         raise
+
+
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+_FLUSH_BARRIER = "SELECT txid_current()"
 
 
 @cache
@@ -324,10 +339,11 @@ def append_and_commit(
     the statements ``first`` left pending (e.g. by :func:`filing_registry.enter`).
 
     On PostgreSQL the pending statements, the append and the COMMIT go to the server in one
-    round trip, so the locks the transaction holds (the chain head, a reference counter) are
-    released as soon as the commit is durable, however slow the client is to come back (a busy
-    worker, a descheduled process). Elsewhere: the statements, :func:`append_many`, and the
-    caller's commit. Either way nothing may be written in the transaction after this.
+    round trip, and the locks the transaction holds (the chain head, a reference counter) are
+    released once the commit record is written, without waiting for the client or the disk;
+    this returns only when the commit is durable (a flush barrier, see the code). Elsewhere: the
+    statements, :func:`append_many`, and the caller's commit. Either way nothing may be written
+    in the transaction after this.
     """
     if dialect_of(executor) != "postgresql" or not acts:
         for pending in first:

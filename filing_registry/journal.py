@@ -24,6 +24,7 @@ from filing_registry.numbering import PRAGUE, filing_year, format_reference, nex
 
 _FILINGS: Table = Filing.__table__  # type: ignore[assignment]
 _EVENTS: Table = StatusEvent.__table__  # type: ignore[assignment]
+_INSERT_EVENTS = insert(_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def insert_events(executor: Executor, rows: Sequence[Mapping[str, Any]], *, now:
     """Status history lines in one statement: ``submission_id``, ``state``, optional
     ``filing_id``, ``actor`` (default ``system``) and ``note``, all at ``now``."""
     executor.execute(
-        insert(_EVENTS),
+        _INSERT_EVENTS,
         [
             {
                 "submission_id": r["submission_id"],

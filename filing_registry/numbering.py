@@ -52,6 +52,18 @@ def check_pattern(pattern: str) -> None:
     format_reference(pattern, "X", 1, 2000)
 
 
+#: insert the counter at 1 or increment it, for SQLite and PostgreSQL (indexed by "is it
+#: PostgreSQL"); built once, the values come with each execution
+_TAKE_NUMBER = tuple(
+    ins(_COUNTERS)
+    .on_conflict_do_update(
+        index_elements=["office", "year"], set_={"last_seq": _COUNTERS.c.last_seq + 1}
+    )
+    .returning(_COUNTERS.c.last_seq)
+    for ins in (sqlite_insert, pg_insert)
+)
+
+
 def next_number(executor: Executor, office: str, year: int) -> int:
     """Take the next number of ``office``/``year`` in the caller's transaction.
 
@@ -59,14 +71,8 @@ def next_number(executor: Executor, office: str, year: int) -> int:
     locked until the transaction ends. Take the number late in the transaction, so the lock
     is held briefly.
     """
-    ins = pg_insert if dialect_of(executor) == "postgresql" else sqlite_insert
-    stmt = ins(_COUNTERS).values(office=office, year=year, last_seq=1)
-    seq = executor.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["office", "year"],
-            set_={"last_seq": _COUNTERS.c.last_seq + 1},
-        ).returning(_COUNTERS.c.last_seq)
-    ).scalar_one()
+    stmt = _TAKE_NUMBER[dialect_of(executor) == "postgresql"]
+    seq = executor.execute(stmt, {"office": office, "year": year, "last_seq": 1}).scalar_one()
     return int(seq)
 
 

@@ -42,6 +42,17 @@ from intake.limits import Budget, IntakeLimits
 _SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
 _FILES: Table = SubmissionFile.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+# built once (the values come with each execution): building a statement costs more CPU than
+# running it. Insert a submission unless this sender already used this key, for SQLite and
+# PostgreSQL (indexed by "is it PostgreSQL").
+_INSERT_SUBMISSION = tuple(
+    ins(_SUBMISSIONS)
+    .on_conflict_do_nothing(index_elements=["sender", "dedup_key"])
+    .returning(_SUBMISSIONS.c.id)
+    for ins in (sqlite_insert, pg_insert)
+)
+_INSERT_FILES = insert(_FILES)
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 class Stored(Protocol):
@@ -157,23 +168,21 @@ def accept(
             # Insert unless this sender already used this key: a repeat (or a concurrent twin,
             # whose commit this waits for) inserts nothing and gets the earlier submission.
             created = conn.execute(
-                _insert_for(conn)(_SUBMISSIONS)
-                .values(
-                    id=sub_id,
-                    channel=incoming.channel,
-                    sender=incoming.sender.id,
-                    sender_name=incoming.sender.name,
-                    dedup_key=dedup,
-                    idempotency_key=incoming.idempotency_key,
-                    payload_sha256=payload_sha256,
-                    received_at=now,
-                    updated_at=now,
-                    state=SubmissionState.RECEIVED.value,
-                    confirms_reference=incoming.confirms_reference,
-                    channel_data=incoming.channel_data,
-                )
-                .on_conflict_do_nothing(index_elements=["sender", "dedup_key"])
-                .returning(_SUBMISSIONS.c.id)
+                _INSERT_SUBMISSION[conn.dialect.name == "postgresql"],
+                {
+                    "id": sub_id,
+                    "channel": incoming.channel,
+                    "sender": incoming.sender.id,
+                    "sender_name": incoming.sender.name,
+                    "dedup_key": dedup,
+                    "idempotency_key": incoming.idempotency_key,
+                    "payload_sha256": payload_sha256,
+                    "received_at": now,
+                    "updated_at": now,
+                    "state": SubmissionState.RECEIVED.value,
+                    "confirms_reference": incoming.confirms_reference,
+                    "channel_data": incoming.channel_data,
+                },
             ).first()
             if created is not None:
                 outbox_id = _record(conn, incoming, sub_id, rows, payload_sha256, now, first_stage)
@@ -200,7 +209,7 @@ def _record(
     first_stage: str,
 ) -> int:
     """The rest of a new submission: files, first status line, outbox message, audit entry."""
-    conn.execute(insert(_FILES), [dict(r, submission_id=sub_id) for r in rows])
+    conn.execute(_INSERT_FILES, [dict(r, submission_id=sub_id) for r in rows])
     insert_events(
         conn,
         [
@@ -214,9 +223,7 @@ def _record(
         now=now,
     )
     outbox_id = conn.execute(
-        insert(_OUTBOX)
-        .values(submission_id=sub_id, stage=first_stage, created_at=now)
-        .returning(_OUTBOX.c.id)
+        _INSERT_OUTBOX, {"submission_id": sub_id, "stage": first_stage, "created_at": now}
     ).scalar_one()
     # last, and the commit with it: the chain head stays locked until the commit
     append_and_commit(
@@ -247,10 +254,6 @@ def _repeat(sessions: sessionmaker[Session], sender: str, dedup: str) -> Accepta
     if existing is None:  # pragma: no cover - the conflicting row was committed before
         raise RuntimeError(f"The submission of {sender} with {dedup} conflicted, then vanished.")
     return existing
-
-
-def _insert_for(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 def _find(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance | None:
