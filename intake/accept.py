@@ -15,14 +15,14 @@ they are never used as storage paths.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Connection, Table, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, DateTime, Table, bindparam, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,13 +43,11 @@ _SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
 _FILES: Table = SubmissionFile.__table__  # type: ignore[assignment]
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 # built once (the values come with each execution): building a statement costs more CPU than
-# running it. Insert a submission unless this sender already used this key, for SQLite and
-# PostgreSQL (indexed by "is it PostgreSQL").
-_INSERT_SUBMISSION = tuple(
-    ins(_SUBMISSIONS)
+# running it. SQLite: insert a submission unless this sender already used this key.
+_INSERT_SUBMISSION = (
+    sqlite_insert(_SUBMISSIONS)
     .on_conflict_do_nothing(index_elements=["sender", "dedup_key"])
     .returning(_SUBMISSIONS.c.id)
-    for ins in (sqlite_insert, pg_insert)
 )
 _INSERT_FILES = insert(_FILES)
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
@@ -165,34 +163,36 @@ def accept(
     try:
         with sessions() as session, session.begin():
             conn = session.connection()
+            row = {
+                "id": sub_id,
+                "channel": incoming.channel,
+                "sender": incoming.sender.id,
+                "sender_name": incoming.sender.name,
+                "dedup_key": dedup,
+                "idempotency_key": incoming.idempotency_key,
+                "payload_sha256": payload_sha256,
+                "received_at": now,
+                "updated_at": now,
+                "state": SubmissionState.RECEIVED.value,
+                "confirms_reference": incoming.confirms_reference,
+                "channel_data": incoming.channel_data,
+            }
             # Insert unless this sender already used this key: a repeat (or a concurrent twin,
             # whose commit this waits for) inserts nothing and gets the earlier submission.
-            created = conn.execute(
-                _INSERT_SUBMISSION[conn.dialect.name == "postgresql"],
-                {
-                    "id": sub_id,
-                    "channel": incoming.channel,
-                    "sender": incoming.sender.id,
-                    "sender_name": incoming.sender.name,
-                    "dedup_key": dedup,
-                    "idempotency_key": incoming.idempotency_key,
-                    "payload_sha256": payload_sha256,
-                    "received_at": now,
-                    "updated_at": now,
-                    "state": SubmissionState.RECEIVED.value,
-                    "confirms_reference": incoming.confirms_reference,
-                    "channel_data": incoming.channel_data,
-                },
-            ).first()
-            if created is not None:
-                outbox_id = _record(conn, incoming, sub_id, rows, payload_sha256, now, first_stage)
+            outbox_id: int | None = None
+            if conn.dialect.name == "postgresql":
+                outbox_id = _insert_pg(conn, row, rows, incoming, first_stage)
+            elif conn.execute(_INSERT_SUBMISSION, row).first() is not None:
+                outbox_id = _record(conn, incoming, sub_id, rows, now, first_stage)
+            if outbox_id is not None:
+                _audit_received(conn, incoming, sub_id, rows, payload_sha256, now)
     except IntegrityError:
         # e.g. SQLite reporting a concurrent twin as a conflict: answer with its submission
         raced = _find(sessions, incoming.sender.id, dedup)
         if raced is None:
             raise
         return raced
-    if created is None:  # nothing written: answer with the earlier submission
+    if outbox_id is None:  # nothing written: answer with the earlier submission
         return _repeat(sessions, incoming.sender.id, dedup)
     return Acceptance(
         sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
@@ -204,27 +204,90 @@ def _record(
     incoming: Incoming,
     sub_id: str,
     rows: list[dict[str, Any]],
-    payload_sha256: str,
     now: datetime,
     first_stage: str,
 ) -> int:
-    """The rest of a new submission: files, first status line, outbox message, audit entry."""
+    """The rest of a new submission: files, first status line, outbox message."""
     conn.execute(_INSERT_FILES, [dict(r, submission_id=sub_id) for r in rows])
-    insert_events(
-        conn,
-        [
-            {
-                "submission_id": sub_id,
-                "state": SubmissionState.RECEIVED.value,
-                "actor": incoming.sender.id,
-                "note": f"received through {incoming.channel}",
-            }
-        ],
-        now=now,
-    )
+    insert_events(conn, [_received_line(incoming, sub_id)], now=now)
     outbox_id = conn.execute(
         _INSERT_OUTBOX, {"submission_id": sub_id, "stage": first_stage, "created_at": now}
     ).scalar_one()
+    return int(outbox_id)
+
+
+def _received_line(incoming: Incoming, sub_id: str) -> dict[str, Any]:
+    return {
+        "submission_id": sub_id,
+        "state": SubmissionState.RECEIVED.value,
+        "actor": incoming.sender.id,
+        "note": f"received through {incoming.channel}",
+    }
+
+
+#: PostgreSQL: the submission, its files, its first status line and outbox message in one
+#: statement (nothing but the submission's absence when this sender already used this key)
+_PG_INSERT = text(
+    """
+WITH s AS (
+    INSERT INTO submissions (id, channel, sender, sender_name, dedup_key, idempotency_key,
+        payload_sha256, received_at, updated_at, state, confirms_reference, channel_data)
+    VALUES (:id, :channel, :sender, :sender_name, :dedup_key, :idempotency_key,
+        :payload_sha256, :received_at, :updated_at, :state, :confirms_reference,
+        CAST(:channel_data AS JSON))
+    ON CONFLICT (sender, dedup_key) DO NOTHING
+    RETURNING id
+), f AS (
+    INSERT INTO submission_files (submission_id, position, role, name, size, media_type,
+        declared_media_type, sha256, storage_key)
+    SELECT s.id, x.position, x.role, x.name, x.size, x.media_type, x.declared_media_type,
+        x.sha256, x.storage_key
+    FROM s, jsonb_to_recordset(CAST(:files AS JSONB)) AS x (position int, role text,
+        name text, size bigint, media_type text, declared_media_type text, sha256 text,
+        storage_key text)
+), e AS (
+    INSERT INTO status_events (submission_id, at, state, actor, note)
+    SELECT s.id, :received_at, :state, :actor, :note FROM s
+)
+INSERT INTO outbox (submission_id, stage, created_at)
+SELECT s.id, :stage, :received_at FROM s
+RETURNING id
+"""
+).bindparams(
+    bindparam("received_at", type_=DateTime(timezone=True)),
+    bindparam("updated_at", type_=DateTime(timezone=True)),
+)
+
+
+def _insert_pg(
+    conn: Connection,
+    row: dict[str, Any],
+    rows: list[dict[str, Any]],
+    incoming: Incoming,
+    first_stage: str,
+) -> int | None:
+    """The new submission's rows in one round trip; None when the sender used the key before."""
+    line = _received_line(incoming, row["id"])
+    params = dict(
+        row,
+        channel_data=None if row["channel_data"] is None else json.dumps(row["channel_data"]),
+        files=json.dumps(rows),
+        actor=line["actor"],
+        note=line["note"],
+        stage=first_stage,
+    )
+    outbox_id = conn.execute(_PG_INSERT, params).scalar_one_or_none()
+    return None if outbox_id is None else int(outbox_id)
+
+
+def _audit_received(
+    conn: Connection,
+    incoming: Incoming,
+    sub_id: str,
+    rows: list[dict[str, Any]],
+    payload_sha256: str,
+    now: datetime,
+) -> None:
     # last, and the commit with it: the chain head stays locked until the commit
     append_and_commit(
         conn,
@@ -246,7 +309,6 @@ def _record(
             )
         ],
     )
-    return int(outbox_id)
 
 
 def _repeat(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance:
