@@ -5,6 +5,13 @@ conditional state change (``UPDATE … WHERE state = <expected>``) in the transa
 its result and the next stage's outbox message, so a duplicate delivery, a retry or a worker
 killed at any instant does no work twice and loses none. Slow work (reading blobs, verifying,
 sealing) happens before that transaction; its results are deterministic or adopted from storage.
+
+A valid submission that its signature check does not reject is validated, verified and
+registered by the validate stage in **one** transaction: each of the three acts still writes its
+own claim, status line, audit entry and outbox row (acknowledged in the same transaction), but
+they share one commit and one turn at the audit chain's lock. Anything else goes stage by stage.
+The hot paths use plain statements on connections (on PostgreSQL: a few cached SQL texts), not
+ORM loads and flushes, and end with :func:`filing_registry.append_and_commit`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
     Connection,
     DateTime,
     LargeBinary,
@@ -151,7 +159,7 @@ def _load(app: App, sid: str) -> Loaded | None:
         return None
     k = len(_SUB_COLUMNS)
     files = tuple(LoadedFile(*r[k:]) for r in rows if r[k] is not None)
-    return Loaded(*rows[0][:k], files=files)
+    return Loaded(**dict(zip(_SUB_COLUMNS, rows[0][:k], strict=True)), files=files)
 
 
 def _claim(executor: Executor, sid: str, expected: str, new: str, app: App, **values: Any) -> bool:
@@ -270,7 +278,7 @@ INSERT INTO outbox (submission_id, stage, created_at)
 SELECT id, :next_stage, :now FROM claimed
 RETURNING id
 """  # noqa: S608 - column names of the table only; every value is a bound parameter
-    binds = [bindparam("now", type_=DateTime(timezone=True))]
+    binds: list[BindParameter[Any]] = [bindparam("now", type_=DateTime(timezone=True))]
     binds += [bindparam(f"v_{n}", type_=LargeBinary()) for n in columns if n == "timestamp_token"]
     return text(sql).bindparams(*binds)
 
