@@ -5,22 +5,28 @@
 Embedded defaults (SQLite WAL, in-process broker, directory store) always; with
 ``--production`` also PostgreSQL + Redis + S3 (a SeaweedFS server is started for the run).
 The pipeline runs intake (8 client threads) and the validate → verify → register stages in
-workers; the bare run does, per submission, what those steps must at least do: one lxml parse +
-XSD validation, one object put and one INSERT, from 8 threads. Both are printed with the ratio.
-Not part of the test suite.
+workers: in the intake process on embedded defaults; in production in
+``BENCH_WORKER_PROCESSES`` worker processes (default 2), as ``podatelna worker`` runs beside
+the web server, with ``BENCH_WORKER_THREADS`` threads each (default 4). The bare run does, per
+submission, what those steps must at least do: one lxml parse + XSD validation, one object put
+and one INSERT, from 8 threads. Both are printed with the ratio. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import Column, MetaData, String, Table, create_engine, func, select
@@ -33,13 +39,39 @@ from podatelna.config import load_settings
 from podatelna.service import file_submission
 
 THREADS = 8
+#: worker threads per worker (process)
+WORKER_THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "4"))
+#: worker processes in the production run (0: workers in the intake process)
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "2"))
 FORM = schemas.sample_path("obecne-podani").read_bytes()
 
 
-def pipeline_rate(app: App, n: int) -> float:
+STAGES = ("validate", "verify", "register")
+
+
+def pipeline_rate(
+    app: App, n: int, *, overrides: dict[str, Any] | None = None, processes: int = 0
+) -> float:
+    """Submissions per second from intake (8 client threads, this process) to *registered*.
+
+    Workers run in this process (``processes=0``: the embedded broker needs that) or in
+    ``processes`` worker processes built from the same ``overrides``, as ``podatelna worker``
+    runs beside a web server in production.
+    """
     app.migrate()
     app.ensure_buckets()
-    app.pipeline.start_workers(4, sweeper=False, stages=("validate", "verify", "register"))
+    workers: list[subprocess.Popen[bytes]] = []
+    if processes:
+        for _ in range(processes):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "benchmarks.bench_pipeline", "--worker"],
+                    stdin=subprocess.PIPE,
+                    env={**os.environ, "BENCH_OVERRIDES": json.dumps(overrides)},
+                )
+            )
+    else:
+        app.pipeline.start_workers(WORKER_THREADS, sweeper=False, stages=STAGES)
     run = uuid.uuid4().hex[:8]
 
     def one(i: int) -> None:
@@ -53,29 +85,52 @@ def pipeline_rate(app: App, n: int) -> float:
             ),
         )
 
-    # warm up (schema compilation, connections, first seal key load)
-    for i in range(5):
-        one(-1 - i)
-    time.sleep(1)
-    start = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(one, range(n)))
-    while True:
+    def done() -> int:
         with app.sessions() as s:
-            done = s.execute(
-                select(func.count())
-                .select_from(Submission)
-                .where(
-                    Submission.state.in_(["registered", "rejected"]),
-                    Submission.idempotency_key.like(f"{run}-%"),
-                )
-            ).scalar_one()
-        if done >= n:
-            break
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - start
-    app.pipeline.stop_workers()
+            return int(
+                s.execute(
+                    select(func.count())
+                    .select_from(Submission)
+                    .where(
+                        Submission.state.in_(["registered", "rejected"]),
+                        Submission.idempotency_key.like(f"{run}-%"),
+                    )
+                ).scalar_one()
+            )
+
+    try:
+        # warm up (schema compilation, connections, worker start-up) until all are registered
+        for i in range(5):
+            one(-1 - i)
+        while done() < 5:
+            time.sleep(0.05)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(one, range(n)))
+        while done() < n + 5:
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - start
+    finally:
+        if processes:
+            for w in workers:
+                assert w.stdin is not None
+                w.stdin.close()  # the worker stops when its stdin closes
+            for w in workers:
+                w.wait(30)
+        else:
+            app.pipeline.stop_workers()
     return n / elapsed
+
+
+def worker_process() -> None:
+    """A worker process of the production run: validate, verify and register, until stdin
+    closes."""
+    logging.basicConfig(level=logging.ERROR)
+    app = App(load_settings(environ={}, overrides=json.loads(os.environ["BENCH_OVERRIDES"])))
+    app.pipeline.start_workers(WORKER_THREADS, sweeper=False, stages=STAGES)
+    sys.stdin.read()
+    app.pipeline.stop_workers()
+    app.close()
 
 
 def bare_rate(db_url: str, put, n: int) -> float:
@@ -148,21 +203,18 @@ def main() -> None:
             server.start()
             try:
                 prefix = unique_prefix()
-                settings = load_settings(
-                    environ={},
-                    overrides={
-                        "data_dir": f"{tmp}/var",
-                        "database": {"url": pg},
-                        "broker": {
-                            "kind": "redis",
-                            "url": "redis://127.0.0.1:6379/14",
-                            "namespace": f"bench{uuid.uuid4().hex[:6]}",
-                        },
-                        "storage": server.storage_settings(prefix),
+                overrides = {
+                    "data_dir": f"{tmp}/var",
+                    "database": {"url": pg},
+                    "broker": {
+                        "kind": "redis",
+                        "url": "redis://127.0.0.1:6379/14",
+                        "namespace": f"bench{uuid.uuid4().hex[:6]}",
                     },
-                )
-                app = App(settings)
-                ours = pipeline_rate(app, n)
+                    "storage": server.storage_settings(prefix),
+                }
+                app = App(load_settings(environ={}, overrides=overrides))
+                ours = pipeline_rate(app, n, overrides=overrides, processes=WORKER_PROCESSES)
                 app.close()
                 host = server.endpoint.split("://")[-1]
                 client = Minio(host, server.access_key, server.secret_key, secure=False)
@@ -179,4 +231,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if "--worker" in sys.argv:
+        worker_process()
+    else:
+        main()

@@ -3,9 +3,25 @@
 Public API; everything else in the package is private.
 """
 
-from filing_registry.audit import ChainReport, entries_about, verify_chain
+from filing_registry.audit import (
+    Act,
+    ChainReport,
+    append_and_commit,
+    append_many,
+    entries_about,
+    verify_chain,
+)
 from filing_registry.audit import append as audit
-from filing_registry.db import Base, make_engine, make_sessionmaker, transaction, utcnow
+from filing_registry.db import (
+    Base,
+    Executor,
+    Pending,
+    make_engine,
+    make_sessionmaker,
+    reading,
+    transaction,
+    utcnow,
+)
 from filing_registry.deadlines import (
     Deadline,
     DeadlineError,
@@ -22,7 +38,16 @@ from filing_registry.errors import (
     NotFound,
     RegistryError,
 )
-from filing_registry.journal import Registration, add_event, get_filing, journal_entries, register
+from filing_registry.journal import (
+    Entry,
+    Registration,
+    add_event,
+    enter,
+    get_filing,
+    insert_events,
+    journal_entries,
+    register,
+)
 from filing_registry.migrate import migrate
 from filing_registry.models import (
     AuditEntry,
@@ -51,6 +76,9 @@ from filing_registry.tracker import (
 )
 
 __all__ = [
+    "Act",
+    "append_and_commit",
+    "append_many",
     "AlreadyRegistered",
     "AuditChainBroken",
     "AuditEntry",
@@ -70,6 +98,9 @@ __all__ = [
     "mark_reminded",
     "reminders_due",
     "Deadline",
+    "Entry",
+    "Executor",
+    "Pending",
     "DeadlineError",
     "Filing",
     "InvalidTransition",
@@ -83,6 +114,9 @@ __all__ = [
     "SubmissionState",
     "TrackerState",
     "add_event",
+    "enter",
+    "insert_events",
+    "reading",
     "audit",
     "check_pattern",
     "compute_deadline",

@@ -12,23 +12,38 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    BindParameter,
+    DateTime,
+    LargeBinary,
+    Table,
+    TextClause,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from filing_registry.db import Executor, Pending, dialect_of
 from filing_registry.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_LOG: Table = AuditEntry.__table__  # type: ignore[assignment]
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 
 
-def entry_hash(
-    prev_hash: str,
+def _body(
     seq: int,
     at: datetime,
     actor: str,
@@ -38,7 +53,8 @@ def entry_hash(
     subject: str | None,
     details: Mapping[str, Any],
 ) -> str:
-    body = json.dumps(
+    """An entry's fields in the canonical JSON form its hash covers."""
+    return json.dumps(
         {
             "seq": seq,
             "at": at.isoformat(timespec="microseconds"),
@@ -53,11 +69,116 @@ def entry_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    subject: str | None,
+    details: Mapping[str, Any],
+) -> str:
+    body = _body(seq, at, actor, action, object_type, object_id, subject, details)
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+_SEQ_KEY = ',"seq":'
+
+
+def body_around_seq(
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    subject: str | None,
+    details: Mapping[str, Any],
+) -> tuple[bytes, bytes]:
+    """The canonical body (UTF-8) before and after the value of ``seq``, the one field only the
+    chain head decides: ``prefix + str(seq) + suffix`` is the body of entry ``seq``.
+
+    Keys are sorted, so the top-level ``"seq"`` follows ``"object_type"`` and precedes
+    ``"subject"`` (the last key, whose string value has its quotes escaped): the last
+    ``,"seq":0,"subject":`` of the text is that one, whatever ``details`` holds.
+    """
+    body = _body(0, at, actor, action, object_type, object_id, subject, details)
+    cut = body.rindex(_SEQ_KEY + '0,"subject":')
+    start = cut + len(_SEQ_KEY)
+    return body[:start].encode("utf-8"), body[start + 1 :].encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Act:
+    """One act to enter in the audit log (see :func:`append_many`)."""
+
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    subject: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _pg_append(n: int) -> TextClause:
+    """PostgreSQL: lock the head, write ``n`` chained entries (each hashed by the server from
+    the one before, the first from the locked head, with the body around its sequence number)
+    and move the head: one statement, one round trip. Under READ COMMITTED the FOR UPDATE waits
+    for a concurrent appender and then returns the head it committed; the UPDATE follows that
+    row too. Without a head row the entries get no sequence number and the statement fails (a
+    NOT NULL violation): it never succeeds without appending."""
+    # only fixed names and loop counters are formatted in; every value is a bound parameter
+    steps, rows = [], []
+    prev = "head"
+    for i in range(n):
+        steps.append(
+            f"""e{i} AS (
+    SELECT {prev}.seq + 1 AS seq, {prev}.hash AS prev_hash,
+           encode(sha256(convert_to({prev}.hash, 'UTF8') || :prefix{i}
+                         || convert_to(({prev}.seq + 1)::text, 'UTF8') || :suffix{i}), 'hex')
+               AS hash
+    FROM {prev}
+)"""  # noqa: S608 - names and counters only
+        )
+        row = (
+            "SELECT e{i}.seq, :at{i}, :actor{i}, :action{i}, :object_type{i}, :object_id{i}, "
+            ":subject{i}, CAST(:details{i} AS JSON), e{i}.prev_hash, e{i}.hash FROM e{i}"
+        )
+        rows.append(row.format(i=i))
+        prev = f"e{i}"
+    sql = f"""
+WITH locked AS (
+    SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE
+), head AS (
+    SELECT locked.seq, locked.hash FROM (VALUES (1)) AS one (x) LEFT JOIN locked ON true
+), {", ".join(steps)}, entries AS (
+    INSERT INTO audit_log
+        (seq, at, actor, action, object_type, object_id, subject, details, prev_hash, hash)
+    {" UNION ALL ".join(rows)}
+    RETURNING seq, prev_hash, hash
+), moved AS (
+    UPDATE audit_head SET seq = {prev}.seq, hash = {prev}.hash FROM {prev}
+    WHERE audit_head.id = 1
+)
+SELECT seq, prev_hash, hash FROM entries ORDER BY seq
+"""  # noqa: S608 - names and counters only
+    types: list[BindParameter[Any]] = []
+    for i in range(n):
+        types += [
+            bindparam(f"at{i}", type_=DateTime(timezone=True)),
+            bindparam(f"prefix{i}", type_=LargeBinary()),
+            bindparam(f"suffix{i}", type_=LargeBinary()),
+        ]
+    return text(sql).bindparams(*types)
+
+
 def append(
-    session: Session,
+    executor: Executor,
     *,
     at: datetime,
     actor: str,
@@ -67,45 +188,191 @@ def append(
     subject: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry in the session's transaction (the chain head stays locked until it ends)."""
-    details = dict(details or {})
-    # Create the head row if this is the first entry ever. ON CONFLICT DO NOTHING, not a plain
-    # insert: two first appenders on PostgreSQL would both see no head and one would fail on
-    # the primary key; this way the second waits for the first and then takes the row lock.
-    ins = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        ins(AuditHead)
-        .values(id=1, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    # populate_existing: a session reused across transactions (sessions do not expire on
-    # commit) must not take a stale head from its identity map.
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    seq = head.seq + 1
-    at = at.astimezone(UTC)  # hash exactly what is stored and read back
-    digest = entry_hash(head.hash, seq, at, actor, action, object_type, object_id, subject, details)
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        subject=subject,
-        details=details,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(entry)
-    head.seq = seq
-    head.hash = digest
-    session.flush()
-    return entry
+    """Append one entry in the caller's transaction (see :func:`append_many`)."""
+    act = Act(at, actor, action, object_type, object_id, subject, dict(details or {}))
+    return append_many(executor, [act])[0]
+
+
+def append_many(executor: Executor, acts: Sequence[Act]) -> list[AuditEntry]:
+    """Append ``acts``, in order, in the caller's transaction (an ORM session or a Core
+    connection).
+
+    The chain head is locked from here until the transaction ends, and every appender waits for
+    it: call this as the **last** write of a transaction, so the lock is held for as little as
+    possible (on PostgreSQL: one statement for all the acts, then the commit). Pending ORM
+    changes of a session are flushed *before* the lock is taken, for the same reason. Returns
+    the entries (not attached to any session).
+    """
+    if not acts:
+        return []
+    if isinstance(executor, Session):
+        executor.flush()
+    fields = _fields(acts)
+    postgres = dialect_of(executor) == "postgresql"
+    if postgres:
+        rows = _pg_append_rows(executor, fields, commit=False)
+        return [
+            AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
+            for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)
+        ]
+    # SQLite: the transaction holds the database write lock already; plain statements. The
+    # head is read as plain columns (never from a session's identity map, which may hold a
+    # stale head across transactions).
+    head = executor.execute(_LOCK_HEAD).first()
+    if head is None:
+        _create_head(executor, postgres)
+        head = executor.execute(_LOCK_HEAD).one()
+    seq, prev_hash = head
+    entries = []
+    for f in fields:
+        seq += 1
+        digest = entry_hash(prev_hash, seq, **f)
+        entries.append(dict(f, seq=seq, prev_hash=prev_hash, hash=digest))
+        prev_hash = digest
+    executor.execute(insert(_LOG), entries)
+    executor.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    return [AuditEntry(**e) for e in entries]
+
+
+def _fields(acts: Sequence[Act]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": act.at.astimezone(UTC),  # hash exactly what is stored and read back
+            "actor": act.actor,
+            "action": act.action,
+            "object_type": act.object_type,
+            "object_id": act.object_id,
+            "subject": act.subject,
+            "details": dict(act.details),
+        }
+        for act in acts
+    ]
+
+
+def _pg_params(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, f in enumerate(fields):
+        prefix, suffix = body_around_seq(**f)
+        params.update({f"{k}{i}": v for k, v in f.items()})
+        params.update({f"details{i}": json.dumps(f["details"]), f"prefix{i}": prefix})
+        params[f"suffix{i}"] = suffix
+    return params
+
+
+#: databases (by URL) known to have the chain head row in this process: it is created once,
+#: before the first entry, and never removed
+_HEAD_SEEN: set[str] = set()
+
+
+def _pg_append_rows(
+    executor: Executor,
+    fields: list[dict[str, Any]],
+    *,
+    commit: bool,
+    first: Sequence[Pending] = (),
+) -> list[tuple[int, str, str]]:
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    url = bind.engine.url.render_as_string(hide_password=True)
+    if url not in _HEAD_SEEN:
+        # in a transaction of its own, committed at once: an appender that finds the URL here
+        # must find the committed head row too
+        with bind.engine.connect() as own:
+            _create_head(own, True)
+            own.commit()
+        _HEAD_SEEN.add(url)
+    stmt = _pg_append(len(fields))
+    params = _pg_params(fields)
+    if not commit:
+        return [tuple(r) for r in executor.execute(stmt, params).all()]  # type: ignore[misc]
+    # Send the statements and the COMMIT together (psycopg pipeline mode), and commit without
+    # waiting for the WAL flush (synchronous_commit off for this transaction only): the locks
+    # the transaction holds (the chain head, a reference counter) are released as soon as its
+    # commit record is written, not after a disk flush and not after this client comes back.
+    # Durability is then awaited by a flush barrier before returning: a second transaction
+    # that takes a transaction id commits synchronously, so it returns only once the WAL is
+    # flushed past its own commit record, hence past ours (the WAL is flushed in order).
+    # Concurrent barriers share their flushes (PostgreSQL's group commit); a later transaction
+    # that built on ours (the next audit entry, the next number) is later in the WAL, so a
+    # crash can never keep it and lose ours. The caller's own commit then finds no
+    # transaction left and does nothing.
+    conn = executor.connection() if isinstance(executor, Session) else executor
+    raw = conn.connection.dbapi_connection
+    sql = _pg_compiled(len(fields), conn.dialect)
+    cur = None
+    try:
+        with raw.pipeline():  # type: ignore[union-attr]
+            raw.execute(_ASYNC_COMMIT)  # type: ignore[union-attr]
+            for pending in first:
+                before = raw.cursor()  # type: ignore[union-attr]
+                before.execute(_compiled(pending.statement, conn.dialect), pending.params)
+            cur = raw.cursor()  # type: ignore[union-attr]
+            cur.execute(sql, params)
+            raw.commit()  # type: ignore[union-attr]
+            rows = [tuple(r) for r in cur.fetchall()]
+            raw.execute(_FLUSH_BARRIER)  # type: ignore[union-attr]
+            raw.commit()  # type: ignore[union-attr]
+        return rows
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy reports (and, on a lost connection, invalidates) any other statement
+        conn._handle_dbapi_exception(exc, sql, params, cur, None)  # type: ignore[arg-type]
+        raise
+
+
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+_FLUSH_BARRIER = "SELECT txid_current()"
+
+
+@cache
+def _pg_compiled(n: int, dialect: Any) -> str:
+    return _compiled(_pg_append(n), dialect)
+
+
+@cache
+def _compiled(statement: TextClause, dialect: Any) -> str:
+    return str(statement.compile(dialect=dialect))
+
+
+def append_and_commit(
+    executor: Executor, acts: Sequence[Act], *, first: Sequence[Pending] = ()
+) -> list[AuditEntry]:
+    """Append ``acts`` as the last writes of the caller's transaction **and commit it**, after
+    the statements ``first`` left pending (e.g. by :func:`filing_registry.enter`).
+
+    On PostgreSQL the pending statements, the append and the COMMIT go to the server in one
+    round trip, and the locks the transaction holds (the chain head, a reference counter) are
+    released once the commit record is written, without waiting for the client or the disk;
+    this returns only when the commit is durable (a flush barrier, see the code). Elsewhere: the
+    statements, :func:`append_many`, and the caller's commit. Either way nothing may be written
+    in the transaction after this.
+    """
+    if dialect_of(executor) != "postgresql" or not acts:
+        for pending in first:
+            executor.execute(pending.statement, pending.params)
+        return append_many(executor, acts)
+    if isinstance(executor, Session):
+        executor.flush()
+    fields = _fields(acts)
+    rows = _pg_append_rows(executor, fields, commit=True, first=first)
+    return [
+        AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
+        for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)
+    ]
+
+
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _create_head(executor: Executor, postgres: bool) -> None:
+    """Create the head row before the first entry ever. ON CONFLICT DO NOTHING, not a plain
+    insert: two first appenders on PostgreSQL would both see no head and one would fail on the
+    primary key; this way the second waits for the first and then takes the row lock."""
+    ins = pg_insert if postgres else sqlite_insert
+    first = ins(_HEAD).values(id=1, seq=0, hash=GENESIS)
+    executor.execute(first.on_conflict_do_nothing(index_elements=["id"]))
 
 
 @dataclass(frozen=True)
@@ -159,7 +426,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     """Recompute the whole chain and report the first broken link."""
     stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=batch)
     entries = session.execute(stmt).scalars()
-    head = session.get(AuditHead, 1)
+    head = session.get(AuditHead, 1, populate_existing=True)
     return verify_entries(entries, head)
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
+from filing_registry.db import Executor, dialect_of
 from filing_registry.errors import BadReferencePattern
 from filing_registry.models import ReferenceCounter
 
 PRAGUE = ZoneInfo("Europe/Prague")
 DEFAULT_PATTERN = "{office}/{seq:05d}/{year}"
+_COUNTERS: Table = ReferenceCounter.__table__  # type: ignore[assignment]
 
 
 def filing_year(received_at: datetime, tz: ZoneInfo = PRAGUE) -> int:
@@ -51,25 +52,31 @@ def check_pattern(pattern: str) -> None:
     format_reference(pattern, "X", 1, 2000)
 
 
-def next_number(session: Session, office: str, year: int) -> int:
-    """Take the next number of ``office``/``year`` in the session's transaction."""
-    dialect = session.get_bind().dialect.name
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        ins(ReferenceCounter)
-        .values(office=office, year=year, last_seq=0)
-        .on_conflict_do_nothing(index_elements=["office", "year"])
+#: insert the counter at 1 or increment it, for SQLite and PostgreSQL (indexed by "is it
+#: PostgreSQL"); built once, the values come with each execution
+_TAKE_NUMBER = tuple(
+    ins(_COUNTERS)
+    .on_conflict_do_update(
+        index_elements=["office", "year"], set_={"last_seq": _COUNTERS.c.last_seq + 1}
     )
-    seq = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.office == office, ReferenceCounter.year == year)
-        .values(last_seq=ReferenceCounter.last_seq + 1)
-        .returning(ReferenceCounter.last_seq)
-    ).scalar_one()
+    .returning(_COUNTERS.c.last_seq)
+    for ins in (sqlite_insert, pg_insert)
+)
+
+
+def next_number(executor: Executor, office: str, year: int) -> int:
+    """Take the next number of ``office``/``year`` in the caller's transaction.
+
+    One statement: insert the counter at 1, or (it exists) increment it; either way the row is
+    locked until the transaction ends. Take the number late in the transaction, so the lock
+    is held briefly.
+    """
+    stmt = _TAKE_NUMBER[dialect_of(executor) == "postgresql"]
+    seq = executor.execute(stmt, {"office": office, "year": year, "last_seq": 1}).scalar_one()
     return int(seq)
 
 
-def last_number(session: Session, office: str, year: int) -> int:
+def last_number(session: Executor, office: str, year: int) -> int:
     value = session.execute(
         select(ReferenceCounter.last_seq).where(
             ReferenceCounter.office == office, ReferenceCounter.year == year

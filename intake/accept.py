@@ -2,10 +2,10 @@
 
 :func:`accept` stores every file's raw bytes (content-addressed, through the store it is
 handed) and then writes the submission row, its files, an audit entry and the first pipeline
-message in **one** transaction. Only after that commit does the caller answer ``202``: an
-acknowledged submission is never lost. If anything fails before the commit, nothing was
-acknowledged; blobs already stored are content-addressed and harmless, and a retry with the
-same idempotency key stores nothing twice.
+message in **one** transaction (plain statements: this is the hot path of every filing). Only
+after that commit does the caller answer ``202``: an acknowledged submission is never lost. If
+anything fails before the commit, nothing was acknowledged; blobs already stored are
+content-addressed and harmless, and a retry with the same idempotency key stores nothing twice.
 
 The same idempotency key (or, absent one, the same sender and payload hash) returns the same
 submission. Names of files are kept as the sender gave them (the validation stage judges them);
@@ -15,26 +15,42 @@ they are never used as storage paths.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, DateTime, Table, bindparam, insert, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from filing_registry import (
+    Act,
     OutboxMessage,
     Submission,
     SubmissionFile,
     SubmissionState,
-    add_event,
-    audit,
+    append_and_commit,
+    insert_events,
 )
 from intake.errors import BadRequest
 from intake.limits import Budget, IntakeLimits
+
+_SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
+_FILES: Table = SubmissionFile.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+# built once (the values come with each execution): building a statement costs more CPU than
+# running it. SQLite: insert a submission unless this sender already used this key.
+_INSERT_SUBMISSION = (
+    sqlite_insert(_SUBMISSIONS)
+    .on_conflict_do_nothing(index_elements=["sender", "dedup_key"])
+    .returning(_SUBMISSIONS.c.id)
+)
+_INSERT_FILES = insert(_FILES)
+_INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 class Stored(Protocol):
@@ -112,7 +128,7 @@ def accept(
         raise BadRequest("The idempotency key must be 1 to 200 characters long.")
 
     budget = Budget(limits)
-    rows: list[SubmissionFile] = []
+    rows: list[dict[str, Any]] = []
     manifest = hashlib.sha256()
     files = [incoming.form, *incoming.attachments]
     for position, f in enumerate(files):
@@ -126,16 +142,16 @@ def accept(
         name = _clean_name(f.name)
         manifest.update(f"{f.role}\0{name}\0{stored.sha256}\n".encode())
         rows.append(
-            SubmissionFile(
-                position=position,
-                role=f.role,
-                name=name,
-                size=stored.size,
-                media_type=f.declared_media_type or "application/octet-stream",
-                declared_media_type=f.declared_media_type,
-                sha256=stored.sha256,
-                storage_key=stored.key,
-            )
+            {
+                "position": position,
+                "role": f.role,
+                "name": name,
+                "size": stored.size,
+                "media_type": f.declared_media_type or "application/octet-stream",
+                "declared_media_type": f.declared_media_type,
+                "sha256": stored.sha256,
+                "storage_key": stored.key,
+            }
         )
     payload_sha256 = manifest.hexdigest()
     if incoming.idempotency_key:
@@ -143,39 +159,140 @@ def accept(
     else:
         dedup = f"sha256:{payload_sha256}"
 
-    existing = _find(sessions, incoming.sender.id, dedup)
-    if existing is not None:
-        return existing
     sub_id = id_factory()
     try:
         with sessions() as session, session.begin():
-            sub = Submission(
-                id=sub_id,
-                channel=incoming.channel,
-                sender=incoming.sender.id,
-                sender_name=incoming.sender.name,
-                dedup_key=dedup,
-                idempotency_key=incoming.idempotency_key,
-                payload_sha256=payload_sha256,
-                received_at=now,
-                updated_at=now,
-                state=SubmissionState.RECEIVED.value,
-                confirms_reference=incoming.confirms_reference,
-                channel_data=incoming.channel_data,
-                files=rows,
-            )
-            session.add(sub)
-            session.flush()
-            add_event(
-                session,
-                sub_id,
-                SubmissionState.RECEIVED.value,
-                now=now,
-                actor=incoming.sender.id,
-                note=f"received through {incoming.channel}",
-            )
-            audit(
-                session,
+            conn = session.connection()
+            row = {
+                "id": sub_id,
+                "channel": incoming.channel,
+                "sender": incoming.sender.id,
+                "sender_name": incoming.sender.name,
+                "dedup_key": dedup,
+                "idempotency_key": incoming.idempotency_key,
+                "payload_sha256": payload_sha256,
+                "received_at": now,
+                "updated_at": now,
+                "state": SubmissionState.RECEIVED.value,
+                "confirms_reference": incoming.confirms_reference,
+                "channel_data": incoming.channel_data,
+            }
+            # Insert unless this sender already used this key: a repeat (or a concurrent twin,
+            # whose commit this waits for) inserts nothing and gets the earlier submission.
+            outbox_id: int | None = None
+            if conn.dialect.name == "postgresql":
+                outbox_id = _insert_pg(conn, row, rows, incoming, first_stage)
+            elif conn.execute(_INSERT_SUBMISSION, row).first() is not None:
+                outbox_id = _record(conn, incoming, sub_id, rows, now, first_stage)
+            if outbox_id is not None:
+                _audit_received(conn, incoming, sub_id, rows, payload_sha256, now)
+    except IntegrityError:
+        # e.g. SQLite reporting a concurrent twin as a conflict: answer with its submission
+        raced = _find(sessions, incoming.sender.id, dedup)
+        if raced is None:
+            raise
+        return raced
+    if outbox_id is None:  # nothing written: answer with the earlier submission
+        return _repeat(sessions, incoming.sender.id, dedup)
+    return Acceptance(
+        sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
+    )
+
+
+def _record(
+    conn: Connection,
+    incoming: Incoming,
+    sub_id: str,
+    rows: list[dict[str, Any]],
+    now: datetime,
+    first_stage: str,
+) -> int:
+    """The rest of a new submission: files, first status line, outbox message."""
+    conn.execute(_INSERT_FILES, [dict(r, submission_id=sub_id) for r in rows])
+    insert_events(conn, [_received_line(incoming, sub_id)], now=now)
+    outbox_id = conn.execute(
+        _INSERT_OUTBOX, {"submission_id": sub_id, "stage": first_stage, "created_at": now}
+    ).scalar_one()
+    return int(outbox_id)
+
+
+def _received_line(incoming: Incoming, sub_id: str) -> dict[str, Any]:
+    return {
+        "submission_id": sub_id,
+        "state": SubmissionState.RECEIVED.value,
+        "actor": incoming.sender.id,
+        "note": f"received through {incoming.channel}",
+    }
+
+
+#: PostgreSQL: the submission, its files, its first status line and outbox message in one
+#: statement (nothing but the submission's absence when this sender already used this key)
+_PG_INSERT = text(
+    """
+WITH s AS (
+    INSERT INTO submissions (id, channel, sender, sender_name, dedup_key, idempotency_key,
+        payload_sha256, received_at, updated_at, state, confirms_reference, channel_data)
+    VALUES (:id, :channel, :sender, :sender_name, :dedup_key, :idempotency_key,
+        :payload_sha256, :received_at, :updated_at, :state, :confirms_reference,
+        CAST(:channel_data AS JSON))
+    ON CONFLICT (sender, dedup_key) DO NOTHING
+    RETURNING id
+), f AS (
+    INSERT INTO submission_files (submission_id, position, role, name, size, media_type,
+        declared_media_type, sha256, storage_key)
+    SELECT s.id, x.position, x.role, x.name, x.size, x.media_type, x.declared_media_type,
+        x.sha256, x.storage_key
+    FROM s, jsonb_to_recordset(CAST(:files AS JSONB)) AS x (position int, role text,
+        name text, size bigint, media_type text, declared_media_type text, sha256 text,
+        storage_key text)
+), e AS (
+    INSERT INTO status_events (submission_id, at, state, actor, note)
+    SELECT s.id, :received_at, :state, :actor, :note FROM s
+)
+INSERT INTO outbox (submission_id, stage, created_at)
+SELECT s.id, :stage, :received_at FROM s
+RETURNING id
+"""
+).bindparams(
+    bindparam("received_at", type_=DateTime(timezone=True)),
+    bindparam("updated_at", type_=DateTime(timezone=True)),
+)
+
+
+def _insert_pg(
+    conn: Connection,
+    row: dict[str, Any],
+    rows: list[dict[str, Any]],
+    incoming: Incoming,
+    first_stage: str,
+) -> int | None:
+    """The new submission's rows in one round trip; None when the sender used the key before."""
+    line = _received_line(incoming, row["id"])
+    params = dict(
+        row,
+        channel_data=None if row["channel_data"] is None else json.dumps(row["channel_data"]),
+        files=json.dumps(rows),
+        actor=line["actor"],
+        note=line["note"],
+        stage=first_stage,
+    )
+    outbox_id = conn.execute(_PG_INSERT, params).scalar_one_or_none()
+    return None if outbox_id is None else int(outbox_id)
+
+
+def _audit_received(
+    conn: Connection,
+    incoming: Incoming,
+    sub_id: str,
+    rows: list[dict[str, Any]],
+    payload_sha256: str,
+    now: datetime,
+) -> None:
+    # last, and the commit with it: the chain head stays locked until the commit
+    append_and_commit(
+        conn,
+        [
+            Act(
                 at=now,
                 actor=incoming.sender.id,
                 action="submission.received",
@@ -185,22 +302,20 @@ def accept(
                 details={
                     "channel": incoming.channel,
                     "payload_sha256": payload_sha256,
-                    "files": [{"name": r.name, "sha256": r.sha256, "size": r.size} for r in rows],
+                    "files": [
+                        {"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows
+                    ],
                 },
             )
-            msg = OutboxMessage(submission_id=sub_id, stage=first_stage, created_at=now)
-            session.add(msg)
-            session.flush()
-            outbox_id = msg.id
-    except IntegrityError:
-        # a concurrent request with the same key won the race: answer with its submission
-        raced = _find(sessions, incoming.sender.id, dedup)
-        if raced is None:
-            raise
-        return raced
-    return Acceptance(
-        sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
+        ],
     )
+
+
+def _repeat(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance:
+    existing = _find(sessions, sender, dedup)
+    if existing is None:  # pragma: no cover - the conflicting row was committed before
+        raise RuntimeError(f"The submission of {sender} with {dedup} conflicted, then vanished.")
+    return existing
 
 
 def _find(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance | None:

@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import receipts
-from filing_registry import Filing, Submission, SubmissionState, add_event, audit
+from filing_registry import Filing, Submission, SubmissionState, audit
 from intake import Incoming, IncomingFile, IntakeLimits, Sender, Unavailable, accept, new_id
 from intake.databox import (
     DECREE_MEDIA_TYPES,
@@ -60,6 +61,7 @@ from validators import XmlLimits, validate_form
 
 if TYPE_CHECKING:
     from podatelna.app import App
+    from podatelna.pipeline.stages import Loaded
 
 log = logging.getLogger(__name__)
 
@@ -255,14 +257,16 @@ def _submit(app: App, msg: DataboxMessage, env: Envelope, result: CheckResult) -
 # -- pipeline hooks ----------------------------------------------------------------------------
 
 
-def validate_stage(app: App, sub: Submission) -> list[tuple[int, str, str]]:
+def validate_stage(app: App, sub: Loaded) -> list[tuple[int, str, str]]:
     """The validate stage for a data-box message (called by ``pipeline.stages.validate``).
 
     The message's files were checked at intake; here the canonical envelope hash is timestamped
     and the main file is XSD-validated when it is a known form (its form type then becomes the
-    filing's). Another main file makes a filing of the generic type ``datova-zprava``.
+    filing's). Another main file makes a filing of the generic type ``datova-zprava``. The
+    claim, the message's own record, the status line, the next message and the audit entry are
+    one transaction, written with the stages' own statements.
     """
-    from podatelna.pipeline.stages import _audit_state, _claim, _finish, _outbox
+    from podatelna.pipeline.stages import _append_audits, _audit_state, _claim, _event, _outbox
 
     S = SubmissionState
     sid = sub.id
@@ -291,30 +295,33 @@ def validate_stage(app: App, sub: Submission) -> list[tuple[int, str, str]]:
             reasons = [dict(i.to_dict(), file=main.name) for i in result.errors]
     subject = str((sub.channel_data or {}).get("subject") or "")
     ok = not reasons
-    with app.sessions() as session, session.begin():
-        new_state = S.VALIDATED.value if ok else S.REJECTED.value
-        if not _claim(session, sid, S.RECEIVED.value, new_state, app):
+    new_state = S.VALIDATED.value if ok else S.REJECTED.value
+    values: dict[str, Any] = {
+        "timestamp_token": token,
+        "validation": validation,
+        "form_type": form_type,
+        "form_version": version,
+        "subject": subject[:255] or None,
+    }
+    if not ok:
+        values["rejection_reasons"] = reasons
+    with app.engine.begin() as conn:
+        if not _claim(conn, sid, S.RECEIVED.value, new_state, app, **values):
             return []
-        row = session.get(Submission, sid)
-        assert row is not None
-        row.timestamp_token = token
-        row.validation = validation
-        row.form_type, row.form_version, row.subject = form_type, version, subject[:255] or None
         now = app.clock.now()
-        m = session.get(DataboxMessage, sid)
-        if m is not None:
-            records.mark_timestamped(session, m, token, now)
-        if ok:
-            add_event(session, sid, new_state, now=now, note="data-box message valid")
-            msgs = [_outbox(session, sid, "verify", app)]
-        else:
-            row.rejection_reasons = reasons
+        with Session(bind=conn) as session:  # the message's record, in the same transaction
+            m = session.get(DataboxMessage, sid)
             if m is not None:
-                records.mark_rejected(session, m, reasons, now)
-            add_event(session, sid, new_state, now=now, note=f"{len(reasons)} problem(s) found")
-            msgs = [_outbox(session, sid, "reject_notice", app)]
-        _audit_state(session, row, new_state, now, problems=len(reasons), form_type=form_type)
-        return _finish(session, msgs)
+                records.mark_timestamped(session, m, token, now)
+                if not ok:
+                    records.mark_rejected(session, m, reasons, now)
+            session.flush()
+        note = "data-box message valid" if ok else f"{len(reasons)} problem(s) found"
+        _event(conn, sid, new_state, now, note)
+        nxt = _outbox(conn, sid, "verify" if ok else "reject_notice", app)
+        entry = _audit_state(sub, new_state, now, problems=len(reasons), form_type=form_type)
+        _append_audits(conn, [entry])
+        return [nxt]
 
 
 def deliver(app: App, sid: str) -> None:

@@ -76,16 +76,21 @@ class Pipeline:
     # -- sweeping ----------------------------------------------------------------------------
 
     def sweep(self) -> dict[str, int]:
-        """Re-send messages not consumed within the lease, and work for stuck submissions."""
+        """Re-send messages not consumed within the lease, and work for stuck submissions.
+
+        Rows a stage holds locked (it is working on them right now) are skipped, never waited
+        for: a stage locks its submission, then its outbox rows, and a sweeper waiting in the
+        other order would deadlock with it.
+        """
         now = self.app.clock.now()
         lease = now - timedelta(seconds=self.settings.lease_seconds)
         again: list[Next] = []
         with self.app.sessions() as session, session.begin():
             unsent = (
                 session.execute(
-                    select(OutboxMessage).where(
-                        OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < lease
-                    )
+                    select(OutboxMessage)
+                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < lease)
+                    .with_for_update(skip_locked=True)
                 )
                 .scalars()
                 .all()
@@ -95,10 +100,12 @@ class Pipeline:
                 again.append((row.id, row.stage, row.submission_id))
             pending = {(m[2], m[1]) for m in again}
             stuck = session.execute(
-                select(Submission.id, Submission.state, Submission.rejection_key).where(
+                select(Submission.id, Submission.state, Submission.rejection_key)
+                .where(
                     Submission.updated_at < lease,
                     Submission.state != SubmissionState.COMPLETED.value,
                 )
+                .with_for_update(skip_locked=True)
             ).all()
             resent = 0
             for sid, state, rejection_key in stuck:

@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from filing_registry import (
+    Act,
     AuditEntry,
     Filing,
     Registration,
+    append_and_commit,
     audit,
     make_engine,
     make_sessionmaker,
@@ -130,3 +133,67 @@ def test_audit_chain_stays_linear_with_two_concurrent_writers(engine: Engine) ->
     with sessions() as session:
         report = verify_chain(session)
     assert not report.ok and report.broken_at == 7
+
+
+def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) -> None:
+    """The one-statement append (the server hashes the entries from the locked head) keeps one
+    line with four writers racing from the first entry on, one act or two per transaction,
+    through ORM sessions and plain connections alike, with details that contain text looking
+    like the hashed fields."""
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    per_thread = 60
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(name: str, via_session: bool) -> None:
+        try:
+            start.wait(30)
+            for i in range(per_thread):
+                kw = {
+                    "at": T0 + timedelta(microseconds=i),
+                    "actor": name,
+                    "action": "submit",
+                    "object_type": "submission",
+                    "object_id": f"{name}-{i}",
+                    "subject": f'Žluťoučký ,"seq":0,"subject": {name}',
+                    "details": {"i": i, "nested": {"a": 1, "seq": 0, "subject": None}},
+                }
+                if via_session:
+                    with transaction(sessions) as session:
+                        audit(session, **kw)  # type: ignore[arg-type]
+                else:  # two acts and the commit in one round trip, through a connection
+                    with engine.begin() as conn:
+                        acts = [Act(**kw), Act(**dict(kw, action="register"))]  # type: ignore[arg-type]
+                        entries = append_and_commit(conn, acts)
+                        assert entries[1].prev_hash == entries[0].hash
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}", n % 2 == 0)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    with sessions() as session:
+        report = verify_chain(session)
+    assert report.ok, report.summary()
+    assert report.checked == 2 * per_thread + 2 * 2 * per_thread
+
+
+def test_append_and_commit_never_commits_without_its_entries(engine: Engine) -> None:
+    """Without a chain head the append fails, and the transaction's other writes with it: the
+    commit sent along with the append never makes an act durable without its audit entry."""
+    migrate(engine)
+    act = Act(T0, "system", "submit", "submission", "s1")
+    with engine.begin() as conn:
+        append_and_commit(conn, [act])  # creates the head (once per database and process)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("CREATE TABLE marker (x int)"))
+        append_and_commit(conn, [act, act])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('marker')")).scalar_one() is None
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 1

@@ -245,3 +245,31 @@ def test_session_reused_across_transactions_sees_other_writers(
             assert audit(long_lived, at=T0, **kw).seq == 3
     report = _verify(sessions)
     assert report.ok and report.checked == 3
+
+
+# -- the body split around the sequence number (PostgreSQL hashes entries server-side) -----------
+
+
+@pytest.mark.parametrize(
+    ("subject", "details"),
+    [
+        (None, {}),
+        ("jana@example.cz", {"size": 1200}),
+        ('a,"seq":0,"subject":b', {"seq": 0, "subject": "x"}),
+        ("Žluťoučký kůň", {"nested": {"a": 1, "seq": 0, "subject": None}, "seq": 7}),
+        ("x", {"list": [{"b": 2, "seq": 0, "subject": "s"}], "ü": "ß"}),
+    ],
+)
+def test_body_around_seq_rebuilds_the_hashed_body(subject: str | None, details: Any) -> None:
+    """``prefix + str(seq) + suffix`` is byte for byte the body ``entry_hash`` covers, even when
+    ``details`` or ``subject`` contain text that looks like the ``seq`` field."""
+    import hashlib
+
+    from filing_registry.audit import body_around_seq
+
+    args = (T0, "system", "submit", "submission", "s1", subject, details)
+    prefix, suffix = body_around_seq(*args)
+    prev = "ab" * 32
+    for seq in (1, 9, 10, 12345):
+        body = prefix + str(seq).encode() + suffix
+        assert hashlib.sha256(prev.encode() + body).hexdigest() == entry_hash(prev, seq, *args)

@@ -1,0 +1,152 @@
+"""The pipeline's stages on the embedded defaults: one transaction for validate → verify →
+register when nothing stops a submission, stage by stage otherwise, and the cheap path past the
+signature verifier for plainly unsigned XML."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import schemas
+from filing_registry import AuditEntry, OutboxMessage, StatusEvent, Submission, verify_chain
+from intake import Incoming, IncomingFile, Sender
+from podatelna.app import App
+from podatelna.config import load_settings
+from podatelna.pipeline.stages import plainly_unsigned, verify_files
+from podatelna.service import file_submission
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    application = App(load_settings(environ={}, overrides={"data_dir": str(tmp_path / "var")}))
+    application.migrate()
+    application.ensure_buckets()
+    yield application
+    application.close()
+
+
+def _file(app: App, sample: str) -> str:
+    acc = file_submission(
+        app,
+        Incoming(
+            "portal",
+            Sender("jana@example.cz", "Jana Nováková"),
+            IncomingFile(
+                f"{sample}.xml", io.BytesIO(schemas.sample_path(sample).read_bytes()), role="form"
+            ),
+            idempotency_key=uuid.uuid4().hex,
+        ),
+    )
+    return acc.submission_id
+
+
+def _trail(app: App, sid: str) -> tuple[str, list[str], list[str], list[tuple[str, bool]]]:
+    with app.sessions() as s:
+        sub = s.get(Submission, sid)
+        assert sub is not None
+        events = s.execute(
+            select(StatusEvent.state)
+            .where(StatusEvent.submission_id == sid)
+            .order_by(StatusEvent.id)
+        ).scalars()
+        acts = s.execute(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_id.in_([sid, *([sub.filing.reference] if sub.filing else [])]))
+            .order_by(AuditEntry.seq)
+        ).scalars()
+        outbox = s.execute(
+            select(OutboxMessage.stage, OutboxMessage.sent_at.is_not(None))
+            .where(OutboxMessage.submission_id == sid)
+            .order_by(OutboxMessage.id)
+        ).all()
+        return sub.state, list(events), list(acts), [(m, bool(sent)) for m, sent in outbox]
+
+
+def test_a_valid_unsigned_filing_is_validated_verified_and_registered_in_one_go(app: App) -> None:
+    sid = _file(app, "obecne-podani")
+    out = app.pipeline.run_inline(sid, "validate")
+    assert [(stage, s) for _id, stage, s in out] == [("receipt", sid)]
+    state, events, acts, outbox = _trail(app, sid)
+    assert state == "registered"
+    # every act keeps its own status line, audit entry and (acknowledged) outbox row
+    assert events == ["received", "validated", "verified", "registered", "awaiting_confirmation"]
+    assert acts == [
+        "submission.received",
+        "submission.validated",
+        "submission.verified",
+        "filing.registered",
+    ]
+    assert outbox == [("validate", True), ("verify", True), ("register", True), ("receipt", False)]
+    # the later stages find nothing left to do
+    assert app.pipeline.run_inline(sid, "verify") == []
+    assert app.pipeline.run_inline(sid, "register") == []
+    with app.sessions() as s:
+        assert verify_chain(s).ok
+
+
+def test_an_invalid_filing_is_rejected_by_validation_alone(app: App) -> None:
+    sid = _file(app, "invalid-obecne-podani-chybi-vec")
+    out = app.pipeline.run_inline(sid, "validate")
+    assert [stage for _id, stage, _s in out] == ["reject_notice"]
+    state, events, acts, _outbox = _trail(app, sid)
+    assert state == "rejected"
+    assert events == ["received", "rejected"]
+    assert acts == ["submission.received", "submission.rejected"]
+
+
+def test_a_form_that_needs_a_signature_goes_stage_by_stage_to_its_rejection(app: App) -> None:
+    sid = _file(app, "stavebni-ohlaseni")
+    assert [m[1] for m in app.pipeline.run_inline(sid, "validate")] == ["verify"]
+    assert _trail(app, sid)[0] == "validated"
+    assert [m[1] for m in app.pipeline.run_inline(sid, "verify")] == ["reject_notice"]
+    state, events, acts, _outbox = _trail(app, sid)
+    assert state == "rejected"
+    assert events == ["received", "validated", "rejected"]
+    assert acts == ["submission.received", "submission.validated", "submission.rejected"]
+
+
+def _xml_files() -> list[tuple[str, bytes]]:
+    files = [(p.name, p.read_bytes()) for p in sorted(schemas.SAMPLES_DIR.glob("*.xml"))]
+    files += [(p.name, p.read_bytes()) for p in sorted(CORPUS.glob("*.xml"))]
+    return files
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), _xml_files(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_the_short_cut_gives_the_verifiers_own_report(app: App, name: str, data: bytes) -> None:
+    """For every sample form and hostile XML of the corpus: the same report, with or without
+    the asynchronous verifier."""
+    ours = verify_files(app, [(name, data)], at=AT)
+    theirs = app.verify_files([(name, data)], at=AT)
+    assert ours.to_dict() == theirs.to_dict()
+    assert ours.summary("cs") == theirs.summary("cs")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<a xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Signature/></a>',
+        b"%PDF-1.7\n%...",
+        b"<x><!-- %PDF- --></x>",
+        b"\x30\x82\x01\x00",  # DER, as CMS starts
+        b"plain text",
+        b"",
+    ],
+)
+def test_anything_that_may_carry_a_signature_goes_to_the_verifier(data: bytes) -> None:
+    assert not plainly_unsigned(data)
+
+
+def test_plain_xml_with_a_bom_or_leading_space_is_plainly_unsigned() -> None:
+    assert plainly_unsigned(b"\xef\xbb\xbf<a/>")
+    assert plainly_unsigned(b"\n  <a/>")
