@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import receipts
+import schemas
 from filing_registry import Filing, Submission, SubmissionState, audit
 from intake import Incoming, IncomingFile, IntakeLimits, Sender, Unavailable, accept, new_id
 from intake.databox import (
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: the form type of a filing whose main file is not a known form
-GENERIC_FORM_TYPE = "datova-zprava"
+GENERIC_FORM_TYPE = schemas.DATABOX_MESSAGE
 GENERIC_FORM_VERSION = "1.0"
 #: room for the envelope's own XML (or the container's DER) around the base64 of the files
 ENVELOPE_OVERHEAD = 2 * 1024 * 1024

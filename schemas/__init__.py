@@ -26,6 +26,7 @@ __all__ = [
     "SchemaFileNotFound",
     "SchemasError",
     "catalogue",
+    "form_name",
     "form_type_for",
     "load_catalogue",
     "sample_path",
@@ -42,6 +43,23 @@ def catalogue() -> Mapping[str, FormType]:
 @functools.cache
 def _by_namespace() -> Mapping[tuple[str, str], FormType]:
     return MappingProxyType({(f.namespace, f.version): f for f in catalogue().values()})
+
+
+#: filings that are not of a catalogued form type: a data-box message whose main file is not a
+#: known form is filed under this code (see podatelna.databox)
+DATABOX_MESSAGE = "datova-zprava"
+_OTHER_NAMES = {DATABOX_MESSAGE: ("Datová zpráva", "Data-box message")}
+
+
+def form_name(code: str | None, lang: str = "cs") -> str:
+    """A filing's form type in words (Czech or English), for receipts and pages."""
+    form = catalogue().get(code or "")
+    if form is not None:
+        return form.name_en if lang == "en" else form.name_cs
+    other = _OTHER_NAMES.get(code or "")
+    if other is not None:
+        return other[1] if lang == "en" else other[0]
+    return code or "—"
 
 
 def form_type_for(namespace: str, version: str) -> FormType | None:

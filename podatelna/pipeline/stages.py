@@ -747,7 +747,6 @@ def receipt(app: App, sid: str) -> list[Next]:
 
 def receipt_data(app: App, sub: Loaded, filing: Filing) -> receipts.ReceiptData:
     office = app.settings.office
-    form_type = schemas.catalogue().get(filing.form_type)
     verification = sub.verification or {}
     verdicts = tuple(
         line for line in (verification.get("summary_cs") or "").splitlines() if line.strip()
@@ -762,7 +761,7 @@ def receipt_data(app: App, sub: Loaded, filing: Filing) -> receipts.ReceiptData:
         sender=sender_of(filing.sender, filing.sender_name, filing.channel),
         form=receipts.FormInfo(
             filing.form_type,
-            form_type.name_cs if form_type else filing.form_type,
+            schemas.form_name(filing.form_type),
             filing.form_version,
         ),
         subject=filing.subject or "(bez předmětu)",

@@ -47,10 +47,7 @@ def owned(app: App, who: Principal, id_or_reference: str) -> dict[str, Any]:
 
 
 def form_name(code: str | None, lang: str = "cs") -> str:
-    form = schemas.catalogue().get(code or "")
-    if form is None:
-        return code or "—"
-    return form.name_en if lang == "en" else form.name_cs
+    return schemas.form_name(code, lang)
 
 
 def _row(sub: Submission) -> dict[str, Any]:

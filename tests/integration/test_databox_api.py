@@ -189,6 +189,13 @@ def test_plain_envelope_is_delivered_with_a_sealed_receipt(any_client, tmp_path:
     assert filing["tracker_state"] == "not_required" and filing["deadline"] is None
     assert filing["form_type"] == "datova-zprava"
     assert filing["subject"] == "Žádost o vydání rozhodnutí"
+    # the ordinary receipt names the form type in words, not by its code
+    clerk = bearer(app, "spisovna@mmo.example", role=Role.CLERK)
+    pdf = tc.get(f"/api/v1/filings/{ref}/receipt.pdf", headers=clerk)
+    assert pdf.status_code == 200
+    with pikepdf.open(io.BytesIO(pdf.content)) as doc:
+        attached = b"".join(f.get_file().read_bytes() for f in doc.attachments.values())
+    assert "Datová zpráva".encode() in attached and b">datova-zprava<" in attached
     # the original body is kept as it came
     with app.sessions() as s:
         msg = s.get(DataboxMessage, pk)

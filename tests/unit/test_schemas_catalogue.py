@@ -154,3 +154,11 @@ def test_package_data_covers_every_shipped_file() -> None:
         assert any(
             fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/") for p in patterns
         ), f"{relative} is not in package-data"
+
+
+def test_form_names_in_words() -> None:
+    assert schemas.form_name("parkovani") == schemas.catalogue()["parkovani"].name_cs
+    assert schemas.form_name("parkovani", "en") == schemas.catalogue()["parkovani"].name_en
+    assert schemas.form_name(schemas.DATABOX_MESSAGE) == "Datová zpráva"
+    assert schemas.form_name(schemas.DATABOX_MESSAGE, "en") == "Data-box message"
+    assert schemas.form_name("neznamy") == "neznamy" and schemas.form_name(None) == "—"
