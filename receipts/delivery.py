@@ -9,6 +9,7 @@ PDF/A-3b shows the same in Czech and carries the XML as an associated file; the 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -195,7 +196,7 @@ def _story(d: DeliveryData) -> list[Flowable]:
         L.grid_table(
             ["Čas", "Stav", "Poznámka"],
             [
-                [human(e.at), STATES_CS.get(e.state, e.state), L.para(e.note, st.small)]
+                [human(e.at), STATES_CS.get(e.state, e.state), L.para(note_cs(e.note), st.small)]
                 for e in d.events
             ],
             [w * 0.35, w * 0.25, w * 0.4],
@@ -240,3 +241,28 @@ def delivery_info_key(message_pk: str, received_at: datetime) -> str:
     from .keys import _slug, _year
 
     return f"databox/{_year(received_at)}/{_slug(message_pk)}-doruceni.xml"
+
+
+# The events' notes are recorded in English (the API's language, kept as written in the XML);
+# the Czech receipt words the ones the system writes.
+_NOTES_CS = (
+    (re.compile(r"(xml|cms) from box (\S+), message (\S+)"), "{0} ze schránky {1}, zpráva {2}"),
+    (
+        re.compile(r"RFC 3161 token over the message hash"),
+        "časové razítko RFC 3161 nad hashem zprávy",
+    ),
+    (re.compile(r"registered as (\S+)"), "zaevidováno pod číslem jednacím {0}"),
+)
+_WIRE_CS = {"xml": "obálka XML", "cms": "podepsaný kontejner CMS"}
+
+
+def note_cs(note: str) -> str:
+    """An event's note in Czech (a note the system does not write is kept as it is)."""
+    for pattern, cs in _NOTES_CS:
+        m = pattern.fullmatch(note)
+        if m is not None:
+            groups = list(m.groups())
+            if groups and groups[0] in _WIRE_CS and "ze schránky" in cs:
+                groups[0] = _WIRE_CS[groups[0]]
+            return cs.format(*groups)
+    return note

@@ -101,3 +101,21 @@ def test_migration_0002_matches_the_models(engine) -> None:  # type: ignore[no-u
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     ours = [d for d in diff if "databox" in repr(d)]
     assert ours == []
+
+
+def test_event_notes_read_in_czech_on_the_receipt() -> None:
+    from receipts.delivery import note_cs
+
+    assert note_cs("cms from box abc1234, message 77") == (
+        "podepsaný kontejner CMS ze schránky abc1234, zpráva 77"
+    )
+    assert (
+        note_cs("xml from box abc1234, message m-1") == "obálka XML ze schránky abc1234, zpráva m-1"
+    )
+    assert note_cs("RFC 3161 token over the message hash") == (
+        "časové razítko RFC 3161 nad hashem zprávy"
+    )
+    assert note_cs("registered as MMO/00001/2026") == (
+        "zaevidováno pod číslem jednacím MMO/00001/2026"
+    )
+    assert note_cs("something else") == "something else"
