@@ -35,6 +35,7 @@ KINDS = (
     "rejected",
     "verify_email",
     "password_reset",
+    "account_exists",
 )
 
 #: right-hand side of the Message-IDs of notices

@@ -316,6 +316,23 @@ def _verify_email(ctx: _Context) -> tuple[str, list[str]]:
     return "Potvrzení e-mailové adresy", lines
 
 
+def _account_exists(ctx: _Context) -> tuple[str, list[str]]:
+    url = ctx.text("reset_link")
+    lines = [
+        "někdo (možná Vy) se pokusil na portálu podatelny zaregistrovat s touto e-mailovou "
+        "adresou, k níž už účet máte. Nový účet jsme nezaložili.",
+        "",
+        "Pokud jste to byli Vy, přihlaste se svým heslem; pokud jste heslo zapomněli, nové si "
+        "nastavíte zde:",
+        "",
+        url,
+        "",
+        "Pokud jste se registrovat nepokoušeli, zprávu prosím ignorujte; Váš účet zůstal beze "
+        "změny.",
+    ]
+    return "Pokus o registraci s Vaší adresou", lines
+
+
 def _password_reset(ctx: _Context) -> tuple[str, list[str]]:
     url = ctx.text("link")
     minutes = ctx.text("valid_minutes")
@@ -340,6 +357,7 @@ _RENDERERS: dict[str, Callable[[_Context], tuple[str, list[str]]]] = {
     "rejected": _rejected,
     "verify_email": _verify_email,
     "password_reset": _password_reset,
+    "account_exists": _account_exists,
 }
 assert set(_RENDERERS) == set(KINDS)
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from filing_registry import entries_about
 from podatelna import accounts, documents
 from podatelna.app import App
-from podatelna.web.auth import api_user, policy_of, send_verification
+from podatelna.web.auth import api_user, policy_of, send_account_exists, send_verification
 from podatelna.web.filings import my_submissions
 
 
@@ -43,14 +43,24 @@ class TokenBody(BaseModel):
 
 
 def register_account(app: App, email: str, first: str, surname: str, password: str) -> str:
-    """Create an account and send its verification link; returns the normalised address."""
+    """Create an account and send its verification link; returns the normalised address.
+
+    An address that has an account already gets the same answer as a new one (the page must
+    not tell a stranger who has an account here); its owner gets an e-mail saying someone tried,
+    with the way to a new password. What is wrong with the input itself is still said.
+    """
     now = app.clock.now()
-    with app.sessions() as session, session.begin():
-        user = accounts.register(
-            session, email=email, first_name=first, surname=surname, password=password, now=now
-        )
-        raw = accounts.verification_token(session, user, now=now, policy=policy_of(app))
-        address = user.email
+    try:
+        with app.sessions() as session, session.begin():
+            user = accounts.register(
+                session, email=email, first_name=first, surname=surname, password=password, now=now
+            )
+            raw = accounts.verification_token(session, user, now=now, policy=policy_of(app))
+            address = user.email
+    except accounts.EmailTaken:
+        address = accounts.normalise_email(email)
+        send_account_exists(app, address)
+        return address
     send_verification(app, address, raw)
     return address
 

@@ -225,6 +225,22 @@ def send_verification(app: App, to: str, raw: str) -> None:
     )
 
 
+def send_account_exists(app: App, to: str) -> None:
+    """Tell the owner of ``to`` that someone tried to register with it (once per address and
+    hour: repeated tries do not flood the mailbox)."""
+    hour = app.clock.now().strftime("%Y%m%d%H")
+    context: dict[str, Any] = {
+        "reset_link": f"{_portal(app)}/heslo",
+        "office_name": app.settings.office.name,
+        "office_address": app.settings.office.address,
+    }
+    app.notifier.send(
+        render_notice(
+            "account_exists", to=to, context=context, idempotency_key=f"exists:{to}:{hour}"
+        )
+    )
+
+
 def send_reset(app: App, to: str, raw: str) -> None:
     context: dict[str, Any] = {
         "link": f"{_portal(app)}/heslo/nove/{raw}",

@@ -231,6 +231,48 @@ def test_account_api_register_verify_token(site) -> None:
     assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
 
 
+def test_registering_a_taken_address_answers_as_for_a_new_one(site) -> None:
+    """Nobody learns from the answer whether an address has an account; its owner is told."""
+    app, tc = site["app"], site["tc"]
+    body = {"email": "obsazena@Example.CZ", "first_name": "A", "surname": "B"}
+    first = tc.post("/api/v1/accounts", json=dict(body, password="Heslo-Api-1"))
+    again = tc.post("/api/v1/accounts", json=dict(body, password="Jine-Heslo-2"))
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"email": "obsazena@example.cz", "verified": False}
+    mails = [m for m in app.notifier.messages() if m["To"] == "obsazena@example.cz"]
+    assert [m["Subject"] for m in mails] == [
+        "Potvrzení e-mailové adresy",
+        "Pokus o registraci s Vaší adresou",
+    ]
+    assert "/heslo" in mails[1].get_content() and "/email/" not in mails[1].get_content()
+    # the page answers the same way; the first password is still the one that works
+    c = _browser(app)
+    page = c.post(
+        "/registrace",
+        data={
+            "email": "obsazena@example.cz",
+            "first_name": "A",
+            "surname": "B",
+            "password": "Jine-Heslo-3",
+            "password2": "Jine-Heslo-3",
+            "csrf": _csrf(c.get("/registrace").text),
+        },
+    )
+    assert page.status_code == 200 and "existuje" not in page.text
+    assert (
+        tc.post(
+            "/api/v1/tokens", json={"email": "obsazena@example.cz", "password": "Heslo-Api-1"}
+        ).status_code
+        == 201
+    )
+    assert (
+        tc.post(
+            "/api/v1/tokens", json={"email": "obsazena@example.cz", "password": "Jine-Heslo-2"}
+        ).status_code
+        == 401
+    )
+
+
 def test_account_settings_password_email_and_deletion(site) -> None:
     app = site["app"]
     make_user(app, "zmena@example.cz")

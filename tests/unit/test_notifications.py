@@ -217,6 +217,7 @@ def test_every_kind_renders_valid_utf8() -> None:
         "rejected": {"reasons": ["Chybí podpis."]},
         "verify_email": {"link": "http://x/verify/t", "valid_hours": 48},
         "password_reset": {"link": "http://x/reset/t", "valid_minutes": 60},
+        "account_exists": {"reset_link": "http://x/heslo"},
     }
     assert set(contexts) == set(KINDS)
     for kind, context in contexts.items():
