@@ -342,6 +342,7 @@ def _audit_received(
                 },
             )
         ],
+        entries=False,
     )
 
 

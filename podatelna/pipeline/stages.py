@@ -351,7 +351,7 @@ def _append_audits(
     """The statements left ``pending``, the audit entries of the transaction's acts, in order,
     and the commit (on PostgreSQL one round trip for all): the chain head is locked from the
     entries to the commit, a reference counter from the number to the commit."""
-    append_and_commit(conn, [Act(**entry) for entry in audits], first=pending or ())
+    append_and_commit(conn, [Act(**entry) for entry in audits], first=pending or (), entries=False)
 
 
 # -- validate ----------------------------------------------------------------------------------
