@@ -8,8 +8,12 @@ sealing) happens before that transaction; its results are deterministic or adopt
 
 A valid submission that its signature check does not reject is validated, verified and
 registered by the validate stage in **one** transaction: each of the three acts still writes its
-own claim, status line, audit entry and outbox row (acknowledged in the same transaction), but
-they share one commit and one turn at the audit chain's lock. Anything else goes stage by stage.
+own status line, audit entry and outbox row (acknowledged in the same transaction), but they
+share one commit and one turn at the audit chain's lock; on PostgreSQL the three claims are one
+(``received`` → ``registered``, in one statement with the status lines and outbox rows, see
+:func:`_record_valid`), elsewhere one claim per act. Anything else goes stage by stage. The
+form's bytes may come with the validate message (from intake; checked against the recorded
+SHA-256), so that a small form is not read back from the object store.
 The hot paths use plain statements on connections (on PostgreSQL: a few cached SQL texts), not
 ORM loads and flushes, and end with :func:`filing_registry.append_and_commit`.
 """
