@@ -333,7 +333,11 @@ def _compiled(statement: TextClause, dialect: Any) -> str:
 
 
 def append_and_commit(
-    executor: Executor, acts: Sequence[Act], *, first: Sequence[Pending] = ()
+    executor: Executor,
+    acts: Sequence[Act],
+    *,
+    first: Sequence[Pending] = (),
+    entries: bool = True,
 ) -> list[AuditEntry]:
     """Append ``acts`` as the last writes of the caller's transaction **and commit it**, after
     the statements ``first`` left pending (e.g. by :func:`filing_registry.enter`).
@@ -343,16 +347,21 @@ def append_and_commit(
     released once the commit record is written, without waiting for the client or the disk;
     this returns only when the commit is durable (a flush barrier, see the code). Elsewhere: the
     statements, :func:`append_many`, and the caller's commit. Either way nothing may be written
-    in the transaction after this.
+    in the transaction after this. ``entries=False``: return an empty list instead of the
+    entries (on PostgreSQL, building them as ORM objects costs CPU that the pipeline's hot
+    paths, which never read them, need not spend).
     """
     if dialect_of(executor) != "postgresql" or not acts:
         for pending in first:
             executor.execute(pending.statement, pending.params)
-        return append_many(executor, acts)
+        appended = append_many(executor, acts)
+        return appended if entries else []
     if isinstance(executor, Session):
         executor.flush()
     fields = _fields(acts)
     rows = _pg_append_rows(executor, fields, commit=True, first=first)
+    if not entries:
+        return []
     return [
         AuditEntry(seq=seq, prev_hash=prev_hash, hash=digest, **f)
         for (seq, prev_hash, digest), f in zip(rows, fields, strict=True)

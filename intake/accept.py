@@ -97,9 +97,37 @@ class Acceptance:
     created: bool  # False: an earlier submission with the same key was returned
     #: the first pipeline message, committed with the row: (outbox id, stage, submission id)
     outbox_ids: tuple[tuple[int, str, str], ...] = field(default=())
+    #: the form's bytes as received, when small (see :data:`FORM_HINT_MAX`): the first stage
+    #: may take them from its message instead of reading them back from the store
+    form_bytes: bytes | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.submission_id, "state": self.state, "created": self.created}
+
+
+#: forms up to this size are kept in memory while stored, for :attr:`Acceptance.form_bytes`
+FORM_HINT_MAX = 64 * 1024
+
+
+class _Keep:
+    """Passes chunks through and keeps a copy of them while they total at most ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def tap(self, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        for chunk in chunks:
+            self.size += len(chunk)
+            if self.size <= self.limit:
+                self.parts.append(bytes(chunk))
+            elif self.parts:
+                self.parts = []
+            yield chunk
+
+    def value(self) -> bytes | None:
+        return b"".join(self.parts) if self.size <= self.limit else None
 
 
 def new_id() -> str:
@@ -131,11 +159,13 @@ def accept(
     rows: list[dict[str, Any]] = []
     manifest = hashlib.sha256()
     files = [incoming.form, *incoming.attachments]
+    kept = _Keep(FORM_HINT_MAX)
     for position, f in enumerate(files):
         budget.add_file()
         limit = limits.max_form_bytes if f.role == "form" else limits.max_file_bytes
+        chunks = budget.chunks(f.stream, f.name, limit)
         stored = sink(
-            budget.chunks(f.stream, f.name, limit),
+            kept.tap(chunks) if position == 0 else chunks,
             max_bytes=limit,
             content_type=f.declared_media_type or "application/octet-stream",
         )
@@ -195,7 +225,11 @@ def accept(
     if outbox_id is None:  # nothing written: answer with the earlier submission
         return _repeat(sessions, incoming.sender.id, dedup)
     return Acceptance(
-        sub_id, SubmissionState.RECEIVED.value, True, ((outbox_id, first_stage, sub_id),)
+        sub_id,
+        SubmissionState.RECEIVED.value,
+        True,
+        ((outbox_id, first_stage, sub_id),),
+        form_bytes=kept.value(),
     )
 
 
@@ -308,6 +342,7 @@ def _audit_received(
                 },
             )
         ],
+        entries=False,
     )
 
 

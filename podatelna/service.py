@@ -43,7 +43,7 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
             "The object store is not reachable, so nothing was accepted; try again later."
         ) from exc
     try:
-        app.pipeline.dispatch(acceptance.outbox_ids)
+        app.pipeline.dispatch(acceptance.outbox_ids, form=acceptance.form_bytes)
     except Exception:  # noqa: BLE001 - committed: the sweeper sends it later
         log.warning("could not send the first stage now; the sweeper will", exc_info=True)
     return acceptance

@@ -1,14 +1,16 @@
 """Wiring of the stages to dramatiq: actors, dispatch of outbox messages, workers, sweeper.
 
-Stage messages carry only the submission id. A stage commits its result together with the next
-stage's outbox row; :meth:`Pipeline.dispatch` then sends the message and marks the row sent. A
-message lost between commit and send stays unsent in the outbox and the sweeper sends it; a
-submission that sits in a non-final state past the lease is sent again. Stages are idempotent,
-so duplicates are harmless.
+Stage messages carry the submission id (and a *validate* message from intake, the small form's
+bytes, checked against their recorded SHA-256 before use). A stage commits its result together
+with the next stage's outbox row; :meth:`Pipeline.dispatch` then sends the message, and the
+consuming stage marks the row delivered. A message lost between commit and send stays unmarked
+in the outbox and the sweeper sends it; a submission that sits in a non-final state past the
+lease is sent again. Stages are idempotent, so duplicates are harmless.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -20,7 +22,7 @@ from sqlalchemy import select, update
 
 from filing_registry import OutboxMessage, Submission, SubmissionState
 from podatelna.pipeline.broker import build_broker
-from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE, Next
+from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE, Next, validate
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -41,8 +43,11 @@ class Pipeline:
         self._stop = threading.Event()
 
     def _declare(self, stage: str, fn: object) -> dramatiq.Actor:
-        def run(submission_id: str) -> None:
-            ids = RUNNERS[stage](self.app, submission_id)
+        def run(submission_id: str, form: str | None = None) -> None:
+            if form is not None and stage == "validate":
+                ids = validate(self.app, submission_id, form=base64.b64decode(form))
+            else:
+                ids = RUNNERS[stage](self.app, submission_id)
             if ids:
                 self.dispatch(ids)
 
@@ -58,15 +63,23 @@ class Pipeline:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def dispatch(self, messages: list[Next] | tuple[Next, ...]) -> int:
+    def dispatch(
+        self, messages: list[Next] | tuple[Next, ...], *, form: bytes | None = None
+    ) -> int:
         """Send committed outbox messages ``(id, stage, submission id)`` to the broker.
 
         The row is marked delivered by the stage that consumes it (in its own transaction), so
         sending costs no database write; a row still unmarked after the lease is sent again by
-        the sweeper.
+        the sweeper. ``form``: the form's bytes as intake received them, sent along with a
+        *validate* message so that the stage need not read them back from the object store
+        (it uses them only if their SHA-256 is the one recorded for the form).
         """
+        hint = base64.b64encode(form).decode() if form is not None else None
         for _id, stage, submission_id in messages:
-            self.actors[stage].send(submission_id)
+            if hint is not None and stage == "validate":
+                self.actors[stage].send(submission_id, form=hint)
+            else:
+                self.actors[stage].send(submission_id)
         return len(messages)
 
     def run_inline(self, submission_id: str, stage: str) -> list[Next]:

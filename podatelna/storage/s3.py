@@ -12,10 +12,11 @@ What "never overwritten" means here:
   The conditional header is sent through the client's internal ``_put_object`` (the public
   ``put_object`` turns unknown headers into user metadata); minio is pinned below 8.
 * content-addressed uploads are spooled (in memory up to 1 MiB, else to a file in
-  ``spool_dir``) while hashed; up to 5 MiB they are written with one conditional PUT (412: the
-  content is there already); larger ones are uploaded in 5 MiB parts after a ``stat``
-  (multipart uploads are not conditional, but two writers of the same key write the same
-  bytes by construction; versioning keeps both versions).
+  ``spool_dir``) while hashed; up to 5 MiB they are written with one conditional PUT and no
+  other request (412: the content is there already, nothing is overwritten, and the object
+  is returned as known from its bytes, version id unknown); larger ones are uploaded in 5 MiB
+  parts after a ``stat`` (multipart uploads are not conditional, but two writers of the same
+  key write the same bytes by construction; versioning keeps both versions).
 * ``retain_until`` sets object lock retention in **COMPLIANCE** mode: the server then refuses to
   delete that version or shorten its retention, for anyone (GOVERNANCE can be bypassed by a
   privileged user and is not used). A plain S3 PUT over a retained key still succeeds on S3 as a
@@ -233,18 +234,15 @@ class S3Store:
             headers = self._headers(content_type, sp.sha256, None)
             sp.file.seek(0)
             if sp.size <= SINGLE_PUT_MAX:
-                # one conditional PUT; if the content is there already, the 412 says so
+                # one conditional PUT and nothing else: a 412 says the key is taken, and a
+                # content-addressed key holds exactly these bytes (its name is their SHA-256),
+                # so there is nothing to ask the server (its version id stays unknown: None)
                 try:
                     version = self._conditional_put(
                         b, key, sp.file.read(), headers, conditional=True
                     )
                 except _Exists:
-                    existing = self.stat(b, key)
-                    if existing is None:
-                        raise StorageError(
-                            f"{b}/{key} appeared and vanished while storing."
-                        ) from None
-                    return existing
+                    version = None
             else:
                 existing = self.stat(b, key)
                 if existing is not None:

@@ -197,3 +197,17 @@ def test_append_and_commit_never_commits_without_its_entries(engine: Engine) -> 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT to_regclass('marker')")).scalar_one() is None
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 1
+
+
+def test_append_and_commit_without_entries_appends_the_same(engine: Engine) -> None:
+    """``entries=False`` only spares building the returned objects: the entries are written,
+    chained and committed as with them."""
+    migrate(engine)
+    act = Act(T0, "system", "submit", "submission", "s1")
+    with engine.begin() as conn:
+        assert len(append_and_commit(conn, [act])) == 1
+    with engine.begin() as conn:
+        assert append_and_commit(conn, [act, act], entries=False) == []
+    with make_sessionmaker(engine)() as s:
+        report = verify_chain(s)
+    assert report.ok and report.checked == 3

@@ -118,11 +118,25 @@ def test_content_addressed_dedup(s3_store: S3Store, s3_server: S3Server, tmp_pat
     )
     sha = hashlib.sha256(data).hexdigest()
     assert a.key == f"sha256/{sha[:2]}/{sha}" and a.size == len(data)
-    b = s3_store.put_content_addressed(
-        "submissions", [data], max_bytes=len(data), content_type="application/pdf"
-    )
-    assert b == a
+    sent: list[str] = []
+    url_open = s3_store._client._url_open
+
+    def counting(method: str, *args: object, **kwargs: object) -> object:
+        sent.append(method)
+        return url_open(method, *args, **kwargs)
+
+    s3_store._client._url_open = counting  # type: ignore[method-assign]
+    try:
+        b = s3_store.put_content_addressed(
+            "submissions", [data], max_bytes=len(data), content_type="application/pdf"
+        )
+    finally:
+        del s3_store._client._url_open
+    assert sent == ["PUT"]  # one request per blob, also when the content is there already
+    # the second is one conditional PUT answered 412: same key, size, hash; nothing rewritten
+    assert (b.key, b.size, b.sha256, b.content_type) == (a.key, a.size, a.sha256, a.content_type)
     assert len(versions(s3_server, s3_store.bucket_name("submissions"), a.key)) == 1
+    assert s3_store.stat("submissions", a.key) == a
     assert spool_files(tmp_path) == []
 
 

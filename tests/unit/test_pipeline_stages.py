@@ -4,6 +4,8 @@ signature verifier for plainly unsigned XML."""
 
 from __future__ import annotations
 
+import base64
+import importlib
 import io
 import uuid
 from collections.abc import Iterator
@@ -11,23 +13,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from dramatiq import Message
 from sqlalchemy import select
 
 import schemas
 from filing_registry import AuditEntry, OutboxMessage, StatusEvent, Submission, verify_chain
-from intake import Incoming, IncomingFile, Sender
+from intake import Acceptance, Incoming, IncomingFile, Sender
 from podatelna.app import App
 from podatelna.config import load_settings
 from podatelna.pipeline.stages import plainly_unsigned, verify_files
+from podatelna.pipeline.stages import validate as validate_stage
 from podatelna.service import file_submission
 
+#: the module (``intake.accept`` is also the name of its function, re-exported by the package)
+accept_module = importlib.import_module("intake.accept")
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    application = App(load_settings(environ={}, overrides={"data_dir": str(tmp_path / "var")}))
+@pytest.fixture(params=["sqlite", "postgres"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """Embedded defaults, and the same on PostgreSQL (where a valid submission's acts are
+    written by fewer, fused statements)."""
+    overrides: dict[str, object] = {"data_dir": str(tmp_path / "var")}
+    if request.param == "postgres":
+        overrides["database"] = {"url": request.getfixturevalue("pg_url")}
+    application = App(load_settings(environ={}, overrides=overrides))
     application.migrate()
     application.ensure_buckets()
     yield application
@@ -86,6 +97,12 @@ def test_a_valid_unsigned_filing_is_validated_verified_and_registered_in_one_go(
         "filing.registered",
     ]
     assert outbox == [("validate", True), ("verify", True), ("register", True), ("receipt", False)]
+    with app.sessions() as s:
+        sub = s.get(Submission, sid)
+        assert sub is not None and sub.validation and sub.verification and sub.timestamp_token
+        assert sub.form_type == "obecne-podani" and sub.subject
+        # the media type detected from the content replaces the one declared (none here)
+        assert [f.media_type for f in sub.files] == ["application/xml"]
     # the later stages find nothing left to do
     assert app.pipeline.run_inline(sid, "verify") == []
     assert app.pipeline.run_inline(sid, "register") == []
@@ -150,3 +167,73 @@ def test_anything_that_may_carry_a_signature_goes_to_the_verifier(data: bytes) -
 def test_plain_xml_with_a_bom_or_leading_space_is_plainly_unsigned() -> None:
     assert plainly_unsigned(b"\xef\xbb\xbf<a/>")
     assert plainly_unsigned(b"\n  <a/>")
+
+
+def _file_acceptance(app: App, sample: str) -> Acceptance:
+    return file_submission(
+        app,
+        Incoming(
+            "portal",
+            Sender("jana@example.cz"),
+            IncomingFile("f.xml", io.BytesIO(schemas.sample_path(sample).read_bytes()), "form"),
+            idempotency_key=uuid.uuid4().hex,
+        ),
+    )
+
+
+def _store_reads(app: App, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    get = app.store.get
+
+    def counting(bucket: str, key: str) -> bytes:
+        reads.append(key)
+        return get(bucket, key)
+
+    monkeypatch.setattr(app.store, "get", counting)
+    return reads
+
+
+def test_the_validate_message_from_intake_carries_the_small_form(app: App) -> None:
+    data = schemas.sample_path("obecne-podani").read_bytes()
+    acc = _file_acceptance(app, "obecne-podani")
+    assert acc.form_bytes == data
+    queue = app.pipeline.broker.queues[app.pipeline.actors["validate"].queue_name]
+    message = Message.decode(queue.get_nowait())
+    assert message.args == (acc.submission_id,)
+    assert base64.b64decode(message.kwargs["form"]) == data
+
+
+def test_a_form_over_the_hint_size_is_not_carried(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accept_module, "FORM_HINT_MAX", 100)
+    acc = _file_acceptance(app, "obecne-podani")
+    assert acc.form_bytes is None
+    queue = app.pipeline.broker.queues[app.pipeline.actors["validate"].queue_name]
+    assert "form" not in Message.decode(queue.get_nowait()).kwargs
+
+
+def test_validate_takes_the_carried_form_without_reading_the_store(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acc = _file_acceptance(app, "obecne-podani")
+    reads = _store_reads(app, monkeypatch)
+    assert acc.form_bytes is not None
+    out = app.pipeline.actors["validate"].fn(
+        acc.submission_id, form=base64.b64encode(acc.form_bytes).decode()
+    )
+    assert out is None and reads == []
+    assert _trail(app, acc.submission_id)[0] == "registered"
+
+
+def test_validate_reads_the_store_when_the_carried_bytes_are_not_the_recorded_ones(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes that are not the form's (a tampered or mixed-up message) are never validated: the
+    stage validates what the store holds under the recorded hash."""
+    acc = _file_acceptance(app, "obecne-podani")
+    reads = _store_reads(app, monkeypatch)
+    bad = schemas.sample_path("invalid-obecne-podani-chybi-vec").read_bytes()
+    assert validate_stage(app, acc.submission_id, form=bad) != []
+    assert len(reads) == 1
+    assert _trail(app, acc.submission_id)[0] == "registered"
