@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Connection, DateTime, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, DateTime, Engine, Table, bindparam, insert, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -191,8 +191,8 @@ def accept(
 
     sub_id = id_factory()
     try:
-        with sessions() as session, session.begin():
-            conn = session.connection()
+        # a Connection straight from the engine: an ORM Session here would only hand one out
+        with _engine_of(sessions).begin() as conn:
             row = {
                 "id": sub_id,
                 "channel": incoming.channel,
@@ -344,6 +344,14 @@ def _audit_received(
         ],
         entries=False,
     )
+
+
+def _engine_of(sessions: sessionmaker[Session]) -> Engine:
+    """The engine the session factory is bound to (intake writes through Core alone)."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("intake.accept needs a sessionmaker bound to an Engine")
+    return bind
 
 
 def _repeat(sessions: sessionmaker[Session], sender: str, dedup: str) -> Acceptance:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ class App:
         check_pattern(settings.office.reference_pattern)
         failpoints.arm(settings.failpoints)
         self._broker_ok_at = float("-inf")
+        self._broker_lock = threading.Lock()
 
     # -- database ----------------------------------------------------------------------------
 
@@ -162,11 +164,16 @@ class App:
 
         from podatelna.pipeline.broker import ping_broker
 
-        now = time.monotonic()
-        if now - self._broker_ok_at < max_age:
+        if time.monotonic() - self._broker_ok_at < max_age:
             return
-        ping_broker(self.settings.broker)
-        self._broker_ok_at = now
+        # one thread pings for all: the others wait for its answer instead of each opening a
+        # connection of their own once the cached answer is stale
+        with self._broker_lock:
+            now = time.monotonic()
+            if now - self._broker_ok_at < max_age:
+                return
+            ping_broker(self.settings.broker)
+            self._broker_ok_at = now
 
     # -- secrets -----------------------------------------------------------------------------
 
