@@ -57,7 +57,7 @@ from intake.databox import (
     unwrap,
 )
 from intake.databox import messages as records
-from podatelna.issuing import authority, issue_once
+from podatelna.issuing import authority, issue_once, store_once
 from validators import XmlLimits, validate_form
 
 if TYPE_CHECKING:
@@ -420,16 +420,13 @@ def delivery_documents(app: App, pk: str) -> tuple[bytes, bytes]:
     retain = app.clock.now() + timedelta(days=retention) if retention else None
     info_key = receipts.delivery_info_key(msg.id, msg.received_at)
     pdf_key = receipts.delivery_receipt_key(msg.id, msg.received_at)
-    if app.store.exists("receipts", info_key):
-        xml = app.store.get("receipts", info_key)
-    else:
-        xml = delivery_data(app, msg).to_xml()
-        try:
-            app.store.put(
-                "receipts", info_key, xml, content_type="application/xml", retain_until=retain
-            )
-        except app.storage_errors.ObjectExists:
-            xml = app.store.get("receipts", info_key)
+    xml = store_once(
+        app,
+        info_key,
+        lambda: delivery_data(app, msg).to_xml(),
+        content_type="application/xml",
+        retain_until=retain,
+    )
     pdf = issue_once(
         app,
         pdf_key,
@@ -442,6 +439,16 @@ def delivery_documents(app: App, pk: str) -> tuple[bytes, bytes]:
             assert m is not None
             m.receipt_key, m.info_key = pdf_key, info_key
     return pdf, xml
+
+
+def delivery_document(app: App, pk: str, kind: str) -> bytes:
+    """One of the delivery documents (``"pdf"`` or ``"xml"``): read from the store alone once
+    both are issued, issued first (both, the PDF embeds the XML) otherwise."""
+    msg = records.get(app.sessions, pk)
+    if msg is not None and msg.receipt_key and msg.info_key:
+        return app.store.get("receipts", msg.receipt_key if kind == "pdf" else msg.info_key)
+    pdf, xml = delivery_documents(app, pk)
+    return pdf if kind == "pdf" else xml
 
 
 # -- reading -----------------------------------------------------------------------------------

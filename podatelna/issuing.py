@@ -32,6 +32,33 @@ def sender_of(sender: str, name: str, channel: str) -> receipts.Sender:
     return receipts.Sender(name or sender, email=sender)
 
 
+def store_once(
+    app: App,
+    key: str,
+    make: Callable[[], bytes],
+    *,
+    content_type: str,
+    retain_until: datetime | None = None,
+    failpoint: str | None = None,
+) -> bytes:
+    """The document stored under ``key`` in the receipts bucket, made and stored if absent.
+
+    Stored objects are never overwritten: when another run stored it first, its copy is the
+    one kept and returned, so every caller hands out the same bytes.
+    """
+    if app.store.exists("receipts", key):
+        return app.store.get("receipts", key)
+    data = make()
+    if failpoint:
+        failpoints.hit(failpoint)
+    try:
+        app.store.put("receipts", key, data, content_type=content_type, retain_until=retain_until)
+    except app.storage_errors.ObjectExists:
+        log.info("%s was stored by an earlier run: adopting it", key)
+        return app.store.get("receipts", key)
+    return data
+
+
 def issue_once(
     app: App,
     key: str,
@@ -41,16 +68,11 @@ def issue_once(
     failpoint: str | None = None,
 ) -> bytes:
     """The sealed document stored under ``key`` in the receipts bucket, issuing it if absent."""
-    if app.store.exists("receipts", key):
-        return app.store.get("receipts", key)
-    pdf: bytes = app.sealer.seal(render(), at=app.clock.now())
-    if failpoint:
-        failpoints.hit(failpoint)
-    try:
-        app.store.put(
-            "receipts", key, pdf, content_type="application/pdf", retain_until=retain_until
-        )
-    except app.storage_errors.ObjectExists:
-        log.info("%s was stored by an earlier run: adopting it", key)
-        return app.store.get("receipts", key)
-    return pdf
+    return store_once(
+        app,
+        key,
+        lambda: app.sealer.seal(render(), at=app.clock.now()),
+        content_type="application/pdf",
+        retain_until=retain_until,
+        failpoint=failpoint,
+    )

@@ -86,36 +86,29 @@ def databox_router(app: App) -> APIRouter:
             return _error(exc)
         return JSONResponse(databox.describe(msg))
 
-    def _documents(message: str, request: Request) -> tuple[Any, bytes, bytes] | JSONResponse:
+    def _document(message: str, request: Request, kind: str) -> Response:
         try:
             msg = databox.resolve(app, message, token_of(request))
-            pdf, xml = databox.delivery_documents(app, msg.id)
+            data = databox.delivery_document(app, msg.id, kind)
         except DataboxError as exc:
             return _error(exc)
-        return msg, pdf, xml
+        media, name = (
+            ("application/pdf", f"dorucenka-{msg.id}.pdf")
+            if kind == "pdf"
+            else ("application/xml", f"doruceni-{msg.id}.xml")
+        )
+        return Response(
+            data,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     @router.get(PREFIX + "/{message}/delivery-info.xml")
     def get_delivery_info(message: str, request: Request) -> Response:
-        got = _documents(message, request)
-        if isinstance(got, JSONResponse):
-            return got
-        msg, _pdf, xml = got
-        return Response(
-            xml,
-            media_type="application/xml",
-            headers={"Content-Disposition": f'attachment; filename="doruceni-{msg.id}.xml"'},
-        )
+        return _document(message, request, "xml")
 
     @router.get(PREFIX + "/{message}/delivery-receipt.pdf")
     def get_delivery_receipt(message: str, request: Request) -> Response:
-        got = _documents(message, request)
-        if isinstance(got, JSONResponse):
-            return got
-        msg, pdf, _xml = got
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="dorucenka-{msg.id}.pdf"'},
-        )
+        return _document(message, request, "pdf")
 
     return router
