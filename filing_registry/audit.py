@@ -439,11 +439,12 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     return verify_entries(entries, head)
 
 
-def entries_about(session: Session, subject: str) -> list[AuditEntry]:
-    """The entries about acts of ``subject`` (what a person may read about themselves)."""
+def entries_about(session: Session, *subjects: str) -> list[AuditEntry]:
+    """The entries about acts of ``subjects`` (what a person may read about themselves, under
+    every address they used), each once, in chain order."""
     stmt = (
         select(AuditEntry)
-        .where((AuditEntry.subject == subject) | (AuditEntry.actor == subject))
+        .where(AuditEntry.subject.in_(subjects) | AuditEntry.actor.in_(subjects))
         .order_by(AuditEntry.seq)
     )
     return list(session.execute(stmt).scalars())

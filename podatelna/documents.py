@@ -123,10 +123,7 @@ def personal_export(
             .scalars()
             .all()
         )
-        seen: dict[int, Any] = {}
-        for address in addresses:
-            seen.update((e.seq, e) for e in entries_about(session, address))
-        entries = [seen[k] for k in sorted(seen)]
+        entries = entries_about(session, *addresses)
         name = next((s.sender_name for s in subs if s.sender_name), "")
         data = receipts.PersonalExport(
             sender=receipts.Sender(name or sender, email=sender),

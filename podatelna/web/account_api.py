@@ -139,7 +139,7 @@ def account_router(app: App) -> APIRouter:
     def my_audit(request: Request) -> dict[str, Any]:
         who = api_user(app, request)
         with app.sessions() as session:
-            entries = [e for a in who.addresses for e in entries_about(session, a)]
+            entries = entries_about(session, *who.addresses)
         return {
             "entries": [
                 {

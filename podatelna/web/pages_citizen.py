@@ -270,8 +270,7 @@ def citizen_pages(pages: Pages) -> APIRouter:
     def data_page(request: Request, **extra: Any) -> Response:
         who = pages.user(request)
         with app.sessions() as session:
-            found = {e.seq: e for a in who.addresses for e in entries_about(session, a)}
-        entries = [found[k] for k in sorted(found, reverse=True)][:500]
+            entries = entries_about(session, *who.addresses)[::-1][:500]
         return pages.render(request, "data.html", entries=entries, **extra)
 
     @router.get("/moje-udaje", response_class=HTMLResponse)
