@@ -23,6 +23,7 @@ from podatelna.clock import Clock, SystemClock
 from podatelna.config import Settings
 
 if TYPE_CHECKING:
+    from podatelna.accounts import AccountPolicy
     from podatelna.pipeline.runner import Pipeline
     from podatelna.storage import ObjectStore
 
@@ -37,6 +38,23 @@ class App:
         failpoints.arm(settings.failpoints)
         self._broker_ok_at = float("-inf")
         self._broker_lock = threading.Lock()
+
+    @cached_property
+    def account_policy(self) -> AccountPolicy:
+        """The rules for accounts (lockout, link and session lifetimes, erasure) from [web]."""
+        from datetime import timedelta
+
+        from podatelna.accounts import AccountPolicy
+
+        web = self.settings.web
+        return AccountPolicy(
+            lockout=timedelta(minutes=web.lockout_minutes),
+            verify_link_ttl=timedelta(hours=web.verify_link_hours),
+            reset_link_ttl=timedelta(minutes=web.reset_link_minutes),
+            session_ttl=timedelta(hours=web.session_hours),
+            api_token_ttl=timedelta(days=web.api_token_days),
+            erase_after=timedelta(days=web.erase_after_days),
+        )
 
     # -- database ----------------------------------------------------------------------------
 

@@ -20,10 +20,9 @@ log = logging.getLogger(__name__)
 
 def sweep_accounts(app: App, now: datetime) -> tuple[int, int]:
     """End unused accounts and erase what is due; returns (ended, erased)."""
-    from podatelna.web.auth import policy_of
 
     with app.sessions() as session, session.begin():
-        ended = accounts.lapse_unused(session, now=now, policy=policy_of(app))
+        ended = accounts.lapse_unused(session, now=now, policy=app.account_policy)
         erased = accounts.erase_due(session, now=now)
     if ended or erased:
         log.info("accounts: %d ended as unused, %d erased", ended, erased)

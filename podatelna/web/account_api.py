@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from filing_registry import entries_about
 from podatelna import accounts, documents
 from podatelna.app import App
-from podatelna.web.auth import api_user, policy_of, send_account_exists, send_verification
+from podatelna.web.auth import api_user, send_account_exists, send_verification
 from podatelna.web.filings import my_submissions
 
 
@@ -55,7 +55,7 @@ def register_account(app: App, email: str, first: str, surname: str, password: s
             user = accounts.register(
                 session, email=email, first_name=first, surname=surname, password=password, now=now
             )
-            raw = accounts.verification_token(session, user, now=now, policy=policy_of(app))
+            raw = accounts.verification_token(session, user, now=now, policy=app.account_policy)
             address = user.email
     except accounts.EmailTaken:
         address = accounts.normalise_email(email)
@@ -68,7 +68,7 @@ def register_account(app: App, email: str, first: str, surname: str, password: s
 def login(app: App, email: str, password: str, purpose: accounts.TokenPurpose) -> tuple[str, Any]:
     """Check the password (counting failures, locking); a new session or API token."""
     now = app.clock.now()
-    policy = policy_of(app)
+    policy = app.account_policy
     with app.sessions() as session, session.begin():
         outcome = accounts.authenticate(session, email, password, now=now, policy=policy)
         if outcome.ok:

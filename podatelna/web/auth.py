@@ -18,13 +18,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException, Request
 from starlette.responses import Response
 
-from podatelna.accounts import AccountPolicy, Role, TokenPurpose, User, user_for_token
+from podatelna.accounts import Role, TokenPurpose, User, user_for_token
 from podatelna.notifications import render_notice
 
 if TYPE_CHECKING:
@@ -35,18 +34,6 @@ CSRF_COOKIE = "podatelna_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def policy_of(app: App) -> AccountPolicy:
-    web = app.settings.web
-    return AccountPolicy(
-        lockout=timedelta(minutes=web.lockout_minutes),
-        verify_link_ttl=timedelta(hours=web.verify_link_hours),
-        reset_link_ttl=timedelta(minutes=web.reset_link_minutes),
-        session_ttl=timedelta(hours=web.session_hours),
-        api_token_ttl=timedelta(days=web.api_token_days),
-        erase_after=timedelta(days=web.erase_after_days),
-    )
 
 
 @dataclass(frozen=True)

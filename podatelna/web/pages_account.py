@@ -17,7 +17,6 @@ from podatelna.web.account_api import login, register_account
 from podatelna.web.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
-    policy_of,
     send_reset,
     send_verification,
     set_session_cookie,
@@ -96,7 +95,7 @@ def account_pages(pages: Pages) -> APIRouter:
             with app.sessions() as session, session.begin():
                 user = accounts.get_user(session, who.email)
                 raw = accounts.verification_token(
-                    session, user, now=app.clock.now(), policy=policy_of(app)
+                    session, user, now=app.clock.now(), policy=app.account_policy
                 )
             send_verification(app, who.email, raw)
         return pages.redirect("/podat", "verification_sent")
@@ -152,7 +151,7 @@ def account_pages(pages: Pages) -> APIRouter:
         def work() -> None:
             with app.sessions() as session, session.begin():
                 hit = accounts.request_reset(
-                    session, f.get("email", ""), now=app.clock.now(), policy=policy_of(app)
+                    session, f.get("email", ""), now=app.clock.now(), policy=app.account_policy
                 )
                 if hit is None:
                     return
@@ -252,7 +251,7 @@ def account_pages(pages: Pages) -> APIRouter:
                     f.get("email", ""),
                     f.get("password", ""),
                     now=app.clock.now(),
-                    policy=policy_of(app),
+                    policy=app.account_policy,
                 )
         except AccountError as exc:
             return pages.render(
@@ -269,7 +268,11 @@ def account_pages(pages: Pages) -> APIRouter:
             with app.sessions() as session, session.begin():
                 user = accounts.get_user(session, who.email)
                 accounts.delete_account(
-                    session, user, f.get("password", ""), now=app.clock.now(), policy=policy_of(app)
+                    session,
+                    user,
+                    f.get("password", ""),
+                    now=app.clock.now(),
+                    policy=app.account_policy,
                 )
         except AccountError as exc:
             return pages.render(

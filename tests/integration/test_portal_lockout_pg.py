@@ -12,7 +12,6 @@ from filing_registry import AuditEntry
 from podatelna import accounts
 from podatelna.app import App
 from podatelna.config import load_settings
-from podatelna.web.auth import policy_of
 from tests.users import make_user
 
 pytestmark = pytest.mark.integration
@@ -35,7 +34,7 @@ def test_concurrent_wrong_passwords_lock_after_five(tmp_path, pg_url: str) -> No
                     "souběh@example.cz",
                     "Spatne-heslo-1",
                     now=app.clock.now(),
-                    policy=policy_of(app),
+                    policy=app.account_policy,
                 )
             return type(out.error).__name__
 

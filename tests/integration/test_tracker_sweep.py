@@ -409,7 +409,6 @@ def test_cli_and_api_confirm_by_a_data_box_refiling(
 
 def test_periodic_sweeper_lapses_and_stops(app: App) -> None:
     from podatelna import accounts
-    from podatelna.web.auth import policy_of
     from tests.users import PASSWORD, make_user
 
     sid = _file(app)
@@ -418,7 +417,9 @@ def test_periodic_sweeper_lapses_and_stops(app: App) -> None:
         user = accounts.find_user(session, "odchazejici@example.cz")
         assert user is not None
         uid = user.id
-        accounts.delete_account(session, user, PASSWORD, now=app.clock.now(), policy=policy_of(app))
+        accounts.delete_account(
+            session, user, PASSWORD, now=app.clock.now(), policy=app.account_policy
+        )
     _clock(app).set(datetime(2026, 4, 10, 9, 0, tzinfo=UTC))  # past the deadline and the 30 days
     stop = threading.Event()
     result: list[int] = []

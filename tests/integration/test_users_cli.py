@@ -14,7 +14,6 @@ from podatelna import accounts
 from podatelna.app import App
 from podatelna.cli import main
 from podatelna.config import load_settings
-from podatelna.web.auth import policy_of
 
 
 @pytest.fixture
@@ -54,7 +53,7 @@ def test_create_role_list_and_erase(env: Path, monkeypatch: pytest.MonkeyPatch, 
                 "referent@mmo.example",
                 "Spravne-Heslo-7",
                 now=app.clock.now(),
-                policy=policy_of(app),
+                policy=app.account_policy,
             )
             assert outcome.user is not None  # the password from stdin is the one stored
         with app.sessions() as session:
