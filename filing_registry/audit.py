@@ -35,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from filing_registry.db import Executor, Pending, dialect_of
+from filing_registry.durable import FLUSH_BARRIER, flush_group, run_barrier
 from filing_registry.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -288,13 +289,11 @@ def _pg_append_rows(
     # waiting for the WAL flush (synchronous_commit off for this transaction only): the locks
     # the transaction holds (the chain head, a reference counter) are released as soon as its
     # commit record is written, not after a disk flush and not after this client comes back.
-    # Durability is then awaited by a flush barrier before returning: a second transaction
-    # that takes a transaction id commits synchronously, so it returns only once the WAL is
-    # flushed past its own commit record, hence past ours (the WAL is flushed in order).
-    # Concurrent barriers share their flushes (PostgreSQL's group commit); a later transaction
-    # that built on ours (the next audit entry, the next number) is later in the WAL, so a
-    # crash can never keep it and lose ours. The caller's own commit then finds no
-    # transaction left and does nothing.
+    # Durability is then awaited by a flush barrier before returning (filing_registry.durable:
+    # a synchronous commit that begins after ours, shared with the other threads of this
+    # process that wait at the same time). A later transaction that built on ours (the next
+    # audit entry, the next number) is later in the WAL, so a crash can never keep it and lose
+    # ours. The caller's own commit then finds no transaction left and does nothing.
     conn = executor.connection() if isinstance(executor, Session) else executor
     raw = conn.connection.dbapi_connection
     sql = _pg_compiled(len(fields), conn.dialect)
@@ -309,8 +308,9 @@ def _pg_append_rows(
             cur.execute(sql, params)
             raw.commit()  # type: ignore[union-attr]
             rows = [tuple(r) for r in cur.fetchall()]
-            raw.execute(_FLUSH_BARRIER)  # type: ignore[union-attr]
-            raw.commit()  # type: ignore[union-attr]
+        cur = None
+        sql = FLUSH_BARRIER
+        flush_group(url).wait(lambda: run_barrier(raw))
         return rows
     except conn.dialect.loaded_dbapi.Error as exc:
         # as SQLAlchemy reports (and, on a lost connection, invalidates) any other statement
@@ -319,7 +319,6 @@ def _pg_append_rows(
 
 
 _ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
-_FLUSH_BARRIER = "SELECT txid_current()"
 
 
 @cache

@@ -24,6 +24,7 @@ from filing_registry import (
     transaction,
     verify_chain,
 )
+from filing_registry.durable import flush_group
 from tests.dbs import new_submission
 
 pytestmark = pytest.mark.integration
@@ -211,3 +212,47 @@ def test_append_and_commit_without_entries_appends_the_same(engine: Engine) -> N
     with make_sessionmaker(engine)() as s:
         report = verify_chain(s)
     assert report.ok and report.checked == 3
+
+
+def test_concurrent_commits_share_flush_barriers(engine: Engine) -> None:
+    """Eight threads appending and committing: every commit waits for a flush barrier that
+    began after it (filing_registry.durable), the barriers are shared, the chain stays one line
+    and every connection goes back to the pool out of autocommit (the barrier's own mode)."""
+    migrate(engine)
+    group = flush_group(engine.url.render_as_string(hide_password=True))
+    before = group.barriers + group.shared
+    threads_n, per_thread = 8, 40
+    start = threading.Barrier(threads_n)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            start.wait(30)
+            for i in range(per_thread):
+                with engine.begin() as conn:
+                    act = Act(T0, f"w{n}", "submit", "submission", f"w{n}-{i}")
+                    append_and_commit(conn, [act], entries=False)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert group.barriers + group.shared - before == threads_n * per_thread
+    with make_sessionmaker(engine)() as s:
+        report = verify_chain(s)
+    assert report.ok and report.checked == threads_n * per_thread
+    conns = [engine.connect() for _ in range(threads_n)]
+    try:
+        for conn in conns:
+            assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+            trans = conn.begin()
+            conn.execute(text("CREATE TEMP TABLE t (x int)"))
+            trans.rollback()  # undone: the connection was in a transaction, not autocommit
+            assert conn.execute(text("SELECT to_regclass('pg_temp.t')")).scalar_one() is None
+    finally:
+        for conn in conns:
+            conn.close()
