@@ -34,6 +34,7 @@ from sqlalchemy import Column, MetaData, String, Table, create_engine, func, sel
 import schemas
 from filing_registry import Submission
 from intake import Incoming, IncomingFile, Sender
+from intake.group_commit import writer_for
 from podatelna.app import App
 from podatelna.config import load_settings
 from podatelna.service import file_submission
@@ -122,6 +123,13 @@ def pipeline_rate(
             list(pool.map(one, range(n)))
         accepted = time.perf_counter() - start
         print(f"  intake alone: {n / accepted:.1f}/s", file=sys.stderr)
+        if app.engine.dialect.name == "postgresql":
+            writer = writer_for(app.engine)
+            print(
+                f"  intake group commit: {writer.written} submissions in {writer.groups} "
+                f"transactions ({writer.written / max(writer.groups, 1):.2f} each)",
+                file=sys.stderr,
+            )
         while pending():
             time.sleep(0.25)
         elapsed = finished_at() - wall_start

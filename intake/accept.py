@@ -2,7 +2,9 @@
 
 :func:`accept` stores every file's raw bytes (content-addressed, through the store it is
 handed) and then writes the submission row, its files, an audit entry and the first pipeline
-message in **one** transaction (plain statements: this is the hot path of every filing). Only
+message in **one** transaction (plain statements: this is the hot path of every filing; on
+PostgreSQL the submissions arriving at the same time share that transaction, see
+:mod:`intake.group_commit`). Only
 after that commit does the caller answer ``202``: an acknowledged submission is never lost. If
 anything fails before the commit, nothing was acknowledged; blobs already stored are
 content-addressed and harmless, and a retry with the same idempotency key stores nothing twice.
@@ -15,14 +17,13 @@ they are never used as storage paths.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from sqlalchemy import Connection, DateTime, Engine, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,6 +38,7 @@ from filing_registry import (
     insert_events,
 )
 from intake.errors import BadRequest
+from intake.group_commit import Job, writer_for
 from intake.limits import Budget, IntakeLimits
 
 _SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
@@ -190,32 +192,36 @@ def accept(
         dedup = f"sha256:{payload_sha256}"
 
     sub_id = id_factory()
+    row = {
+        "id": sub_id,
+        "channel": incoming.channel,
+        "sender": incoming.sender.id,
+        "sender_name": incoming.sender.name,
+        "dedup_key": dedup,
+        "idempotency_key": incoming.idempotency_key,
+        "payload_sha256": payload_sha256,
+        "received_at": now,
+        "updated_at": now,
+        "state": SubmissionState.RECEIVED.value,
+        "confirms_reference": incoming.confirms_reference,
+        "channel_data": incoming.channel_data,
+    }
+    act = _received_act(incoming, sub_id, rows, payload_sha256, now)
+    engine = _engine_of(sessions)
+    # Insert unless this sender already used this key: a repeat (or a concurrent twin, whose
+    # commit this waits for) inserts nothing and gets the earlier submission.
+    outbox_id: int | None = None
     try:
-        # a Connection straight from the engine: an ORM Session here would only hand one out
-        with _engine_of(sessions).begin() as conn:
-            row = {
-                "id": sub_id,
-                "channel": incoming.channel,
-                "sender": incoming.sender.id,
-                "sender_name": incoming.sender.name,
-                "dedup_key": dedup,
-                "idempotency_key": incoming.idempotency_key,
-                "payload_sha256": payload_sha256,
-                "received_at": now,
-                "updated_at": now,
-                "state": SubmissionState.RECEIVED.value,
-                "confirms_reference": incoming.confirms_reference,
-                "channel_data": incoming.channel_data,
-            }
-            # Insert unless this sender already used this key: a repeat (or a concurrent twin,
-            # whose commit this waits for) inserts nothing and gets the earlier submission.
-            outbox_id: int | None = None
-            if conn.dialect.name == "postgresql":
-                outbox_id = _insert_pg(conn, row, rows, incoming, first_stage)
-            elif conn.execute(_INSERT_SUBMISSION, row).first() is not None:
-                outbox_id = _record(conn, incoming, sub_id, rows, now, first_stage)
-            if outbox_id is not None:
-                _audit_received(conn, incoming, sub_id, rows, payload_sha256, now)
+        if engine.dialect.name == "postgresql":  # with the submissions arriving at once
+            line = _received_line(incoming, sub_id)
+            outbox_id = writer_for(engine).write(Job(row, rows, line, first_stage, act))
+        else:
+            # a Connection straight from the engine: an ORM Session would only hand one out
+            with engine.begin() as conn:
+                if conn.execute(_INSERT_SUBMISSION, row).first() is not None:
+                    outbox_id = _record(conn, incoming, sub_id, rows, now, first_stage)
+                    # last, and the commit with it: the chain head stays locked to the commit
+                    append_and_commit(conn, [act], entries=False)
     except IntegrityError:
         # e.g. SQLite reporting a concurrent twin as a conflict: answer with its submission
         raced = _find(sessions, incoming.sender.id, dedup)
@@ -259,90 +265,27 @@ def _received_line(incoming: Incoming, sub_id: str) -> dict[str, Any]:
     }
 
 
-#: PostgreSQL: the submission, its files, its first status line and outbox message in one
-#: statement (nothing but the submission's absence when this sender already used this key)
-_PG_INSERT = text(
-    """
-WITH s AS (
-    INSERT INTO submissions (id, channel, sender, sender_name, dedup_key, idempotency_key,
-        payload_sha256, received_at, updated_at, state, confirms_reference, channel_data)
-    VALUES (:id, :channel, :sender, :sender_name, :dedup_key, :idempotency_key,
-        :payload_sha256, :received_at, :updated_at, :state, :confirms_reference,
-        CAST(:channel_data AS JSON))
-    ON CONFLICT (sender, dedup_key) DO NOTHING
-    RETURNING id
-), f AS (
-    INSERT INTO submission_files (submission_id, position, role, name, size, media_type,
-        declared_media_type, sha256, storage_key)
-    SELECT s.id, x.position, x.role, x.name, x.size, x.media_type, x.declared_media_type,
-        x.sha256, x.storage_key
-    FROM s, jsonb_to_recordset(CAST(:files AS JSONB)) AS x (position int, role text,
-        name text, size bigint, media_type text, declared_media_type text, sha256 text,
-        storage_key text)
-), e AS (
-    INSERT INTO status_events (submission_id, at, state, actor, note)
-    SELECT s.id, :received_at, :state, :actor, :note FROM s
-)
-INSERT INTO outbox (submission_id, stage, created_at)
-SELECT s.id, :stage, :received_at FROM s
-RETURNING id
-"""
-).bindparams(
-    bindparam("received_at", type_=DateTime(timezone=True)),
-    bindparam("updated_at", type_=DateTime(timezone=True)),
-)
-
-
-def _insert_pg(
-    conn: Connection,
-    row: dict[str, Any],
-    rows: list[dict[str, Any]],
-    incoming: Incoming,
-    first_stage: str,
-) -> int | None:
-    """The new submission's rows in one round trip; None when the sender used the key before."""
-    line = _received_line(incoming, row["id"])
-    params = dict(
-        row,
-        channel_data=None if row["channel_data"] is None else json.dumps(row["channel_data"]),
-        files=json.dumps(rows),
-        actor=line["actor"],
-        note=line["note"],
-        stage=first_stage,
-    )
-    outbox_id = conn.execute(_PG_INSERT, params).scalar_one_or_none()
-    return None if outbox_id is None else int(outbox_id)
-
-
-def _audit_received(
-    conn: Connection,
+def _received_act(
     incoming: Incoming,
     sub_id: str,
     rows: list[dict[str, Any]],
     payload_sha256: str,
     now: datetime,
-) -> None:
-    # last, and the commit with it: the chain head stays locked until the commit
-    append_and_commit(
-        conn,
-        [
-            Act(
-                at=now,
-                actor=incoming.sender.id,
-                action="submission.received",
-                object_type="submission",
-                object_id=sub_id,
-                subject=incoming.sender.id,
-                details={
-                    "channel": incoming.channel,
-                    "payload_sha256": payload_sha256,
-                    "files": [
-                        {"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows
-                    ],
-                },
-            )
-        ],
-        entries=False,
+) -> Act:
+    """The audit entry of a new submission (appended last, the commit with it: the chain head
+    stays locked until the commit)."""
+    return Act(
+        at=now,
+        actor=incoming.sender.id,
+        action="submission.received",
+        object_type="submission",
+        object_id=sub_id,
+        subject=incoming.sender.id,
+        details={
+            "channel": incoming.channel,
+            "payload_sha256": payload_sha256,
+            "files": [{"name": r["name"], "sha256": r["sha256"], "size": r["size"]} for r in rows],
+        },
     )
 
 

@@ -1,0 +1,202 @@
+"""Group commit of intake on PostgreSQL (intake.group_commit): submissions arriving together
+share a transaction, each is answered only with its own outcome, repeats stay repeats, and a
+group that fails leaves every submission to be written alone."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from filing_registry import (
+    Act,
+    AuditEntry,
+    OutboxMessage,
+    StatusEvent,
+    Submission,
+    SubmissionFile,
+    verify_chain,
+)
+from intake import Incoming, IncomingFile, Sender
+from intake.group_commit import GroupCommit, Job, write_group, writer_for
+from podatelna.app import App
+from podatelna.config import load_settings
+from podatelna.service import file_submission
+from schemas import sample_path
+
+pytestmark = pytest.mark.integration
+
+FORM = sample_path("obecne-podani").read_bytes()
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(tmp_path: Path, pg_url: str) -> Iterator[App]:
+    a = App(
+        load_settings(
+            environ={}, overrides={"data_dir": str(tmp_path / "var"), "database": {"url": pg_url}}
+        )
+    )
+    a.migrate()
+    a.ensure_buckets()
+    yield a
+    a.close()
+
+
+def _count(app: App, model: Any) -> int:
+    with app.sessions() as s:
+        return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_concurrent_submissions_share_transactions_and_keep_their_own_answers(app: App) -> None:
+    threads_n, per_thread, shared_keys = 12, 8, 4
+    start = threading.Barrier(threads_n)
+    errors: list[BaseException] = []
+    answers: list[tuple[str, str, bool]] = []  # (key, id, created)
+    lock = threading.Lock()
+
+    def sender(n: int) -> None:
+        try:
+            start.wait(30)
+            for i in range(per_thread):
+                # each thread files its own keys, and every thread files the shared ones too
+                keys = [f"own-{n}-{i}"] + ([f"shared-{i}"] if i < shared_keys else [])
+                for key in keys:
+                    got = file_submission(
+                        app,
+                        Incoming(
+                            "cli",
+                            Sender("jana@example.cz"),
+                            IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+                            idempotency_key=key,
+                        ),
+                    )
+                    with lock:
+                        answers.append((key, got.submission_id, got.created))
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert not errors, errors
+
+    by_key: dict[str, set[str]] = {}
+    created: dict[str, int] = {}
+    for key, sid, was_created in answers:
+        by_key.setdefault(key, set()).add(sid)
+        created[key] = created.get(key, 0) + int(was_created)
+    assert all(len(ids) == 1 for ids in by_key.values())  # a key always answers one submission
+    assert all(n == 1 for n in created.values())  # and it was created exactly once
+    new = threads_n * per_thread + shared_keys
+    assert len(by_key) == new
+    # every submission complete: its file, its status line, its message, its audit entry
+    assert _count(app, Submission) == new
+    assert _count(app, SubmissionFile) == new
+    assert _count(app, StatusEvent) == new
+    assert _count(app, OutboxMessage) == new
+    with app.sessions() as s:
+        received = s.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "submission.received")
+        ).scalar_one()
+        report = verify_chain(s)
+    assert received == new
+    assert report.ok, report.summary()
+    writer = writer_for(app.engine)
+    assert writer.written == len(answers)
+    assert writer.groups < writer.written  # submissions did share transactions
+
+
+def _job(sender: str, key: str) -> Job:
+    sid = uuid.uuid4().hex
+    row = {
+        "id": sid,
+        "channel": "cli",
+        "sender": sender,
+        "sender_name": "",
+        "dedup_key": f"key:{key}",
+        "idempotency_key": key,
+        "payload_sha256": "ab" * 32,
+        "received_at": T0,
+        "updated_at": T0,
+        "state": "received",
+        "confirms_reference": None,
+        "channel_data": {"note": "ž", "b": 1, "a": 2},
+    }
+    files = [
+        {
+            "position": 0,
+            "role": "form",
+            "name": "form.xml",
+            "size": 3,
+            "media_type": "application/xml",
+            "declared_media_type": None,
+            "sha256": "cd" * 32,
+            "storage_key": f"raw/{sid}",
+        }
+    ]
+    line = {"actor": sender, "note": "received through cli"}
+    act = Act(T0, sender, "submission.received", "submission", sid, sender, {"channel": "cli"})
+    return Job(row, files, line, "validate", act)
+
+
+def test_a_key_used_twice_in_one_group_is_written_once(app: App) -> None:
+    first, twin, other = _job("a@x.cz", "k1"), _job("a@x.cz", "k1"), _job("b@x.cz", "k1")
+    ids = write_group(app.engine, [first, twin, other])
+    assert ids[id(first)] is not None and ids[id(other)] is not None
+    assert ids[id(twin)] is None  # the sender had used the key: nothing written for it
+    with app.sessions() as s:
+        rows = s.execute(select(Submission.id, Submission.channel_data)).all()
+    assert {r[0] for r in rows} == {first.row["id"], other.row["id"]}
+    # the channel data is kept as given (not re-encoded through jsonb)
+    assert all(r[1] == {"note": "ž", "b": 1, "a": 2} for r in rows)
+    assert _count(app, OutboxMessage) == 2
+
+
+def test_a_failed_group_leaves_each_submission_to_be_written_alone(app: App) -> None:
+    """One submission the database refuses (a sender longer than the column) makes its group's
+    transaction fail: the others are then written alone and acknowledged; only the bad one
+    gets the error."""
+    writer = GroupCommit(app.engine)
+    good, bad = _job("good@x.cz", "g"), _job("x" * 400 + "@x.cz", "b")
+    writer._leading = True  # a leader is busy: both requests queue and wait
+    results: dict[str, Any] = {}
+
+    def request(name: str, job: Job) -> None:
+        try:
+            results[name] = writer.write(job)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            results[name] = exc
+
+    threads = [
+        threading.Thread(target=request, args=(name, job))
+        for name, job in (("bad", bad), ("good", good))
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(writer._queue) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(writer._queue) == 2
+    writer._write_group()  # as the busy leader would: both in one group, which fails
+    for t in threads:
+        t.join(30)
+    assert isinstance(results["bad"], DBAPIError)
+    assert isinstance(results["good"], int)
+    assert writer.groups == 0  # the failed group wrote nothing
+    with app.sessions() as s:
+        assert s.execute(select(Submission.sender)).scalars().all() == ["good@x.cz"]
+    assert not writer._leading and not writer._queue
