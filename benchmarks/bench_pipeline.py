@@ -117,6 +117,14 @@ def pipeline_rate(
             one(-1 - i)
         while pending():
             time.sleep(0.05)
+        groups = {
+            "intake (this process)": lambda: [os.getpid()],
+            "workers": lambda: [w.pid for w in workers],
+            "PostgreSQL": lambda: pids_of("postgres"),
+            "Redis": lambda: pids_of("redis-server"),
+            "S3 server": lambda: pids_of("weed"),
+        }
+        cpu_before = {name: {p: cpu_seconds([p]) for p in pids()} for name, pids in groups.items()}
         wall_start = time.time()
         start = time.perf_counter()
         with ThreadPoolExecutor(THREADS) as pool:
@@ -133,6 +141,16 @@ def pipeline_rate(
         while pending():
             time.sleep(0.25)
         elapsed = finished_at() - wall_start
+        used = {
+            name: sum(cpu_seconds([p]) - cpu_before[name].get(p, 0.0) for p in pids())
+            for name, pids in groups.items()
+        }
+        print(
+            "  CPU per submission: "
+            + ", ".join(f"{name} {1000 * t / n:.2f} ms" for name, t in used.items() if t > 0)
+            + f"; all {1000 * sum(used.values()) / n:.2f} ms",
+            file=sys.stderr,
+        )
     finally:
         if processes:
             for w in workers:
@@ -143,6 +161,32 @@ def pipeline_rate(
         else:
             app.pipeline.stop_workers()
     return n / elapsed
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes ``pids`` so far (Linux ``/proc``; 0 for any
+    that is gone or unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def pids_of(name: str) -> list[int]:
+    """The processes whose command name is ``name`` (e.g. every PostgreSQL backend)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == name:
+                out.append(int(stat.parent.name))
+        except OSError:
+            continue
+    return out
 
 
 def worker_process() -> None:
