@@ -48,3 +48,16 @@ def require_tool(name: str) -> str:
         missing(f"the command {name!r}")
     assert path is not None
     return path
+
+
+def drop_redis_namespace(namespace: str, url: str = REDIS_URL) -> None:
+    """Delete every key of ``namespace`` (a test's broker queues) from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -274,6 +274,21 @@ def _value_binds(columns: tuple[str, ...]) -> list[BindParameter[Any]]:
     return binds
 
 
+def _claimed_and_acked(columns: tuple[str, ...], stages: str) -> str:
+    """The start of the PostgreSQL claim statements: ``claimed`` moves the submission from
+    ``:expected`` to ``:new`` (writing ``columns``), ``acked`` marks its unsent messages of the
+    ``stages`` condition delivered."""
+    return f"""
+WITH claimed AS (
+    UPDATE submissions SET state = :new, updated_at = :now{_sets(columns)}
+    WHERE id = :sid AND state = :expected
+    RETURNING id
+), acked AS (
+    UPDATE outbox SET sent_at = :now
+    WHERE submission_id IN (SELECT id FROM claimed) AND {stages} AND sent_at IS NULL
+)"""  # noqa: S608 - column names of the table and fixed conditions only
+
+
 @cache
 def _pg_advance(columns: tuple[str, ...], with_note: bool) -> TextClause:
     """The statement of :func:`_advance` on PostgreSQL for the submission ``columns`` it
@@ -287,15 +302,7 @@ def _pg_advance(columns: tuple[str, ...], with_note: bool) -> TextClause:
         if with_note
         else ""
     )
-    sql = f"""
-WITH claimed AS (
-    UPDATE submissions SET state = :new, updated_at = :now{_sets(columns)}
-    WHERE id = :sid AND state = :expected
-    RETURNING id
-), acked AS (
-    UPDATE outbox SET sent_at = :now
-    WHERE submission_id IN (SELECT id FROM claimed) AND stage = :stage AND sent_at IS NULL
-){event}
+    sql = f"""{_claimed_and_acked(columns, "stage = :stage")}{event}
 INSERT INTO outbox (submission_id, stage, created_at)
 SELECT id, :next_stage, :now FROM claimed
 RETURNING id
@@ -306,16 +313,7 @@ RETURNING id
 @cache
 def _pg_valid_claim(columns: tuple[str, ...]) -> TextClause:
     """The statement of :func:`_record_valid` for the submission ``columns`` it writes."""
-    sql = f"""
-WITH claimed AS (
-    UPDATE submissions SET state = :new, updated_at = :now{_sets(columns)}
-    WHERE id = :sid AND state = :expected
-    RETURNING id
-), acked AS (
-    UPDATE outbox SET sent_at = :now
-    WHERE submission_id IN (SELECT id FROM claimed) AND stage = ANY(CAST(:stages AS TEXT[]))
-        AND sent_at IS NULL
-), media AS (
+    sql = f"""{_claimed_and_acked(columns, "stage = ANY(CAST(:stages AS TEXT[]))")}, media AS (
     UPDATE submission_files SET media_type = x.mt
     FROM claimed, jsonb_to_recordset(CAST(:media AS JSONB)) AS x (fid bigint, mt text)
     WHERE submission_files.id = x.fid AND submission_files.submission_id = claimed.id

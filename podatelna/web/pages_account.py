@@ -7,8 +7,12 @@ request answers the same whether or not the address has an account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from podatelna import accounts
@@ -23,6 +27,8 @@ from podatelna.web.auth import (
 )
 from podatelna.web.i18n import TEXTS, translator
 from podatelna.web.pages import Pages, lang_of, safe_next
+
+T = TypeVar("T")
 
 
 def error_text(request: Request, exc: AccountError) -> str:
@@ -217,67 +223,77 @@ def account_pages(pages: Pages) -> APIRouter:
         pages.user(request)
         return pages.render(request, "account.html")
 
-    @router.post("/ucet/heslo", response_class=HTMLResponse)
-    async def change_password(request: Request) -> Response:
+    async def on_own_account(
+        request: Request, act: Callable[[Session, Any, dict[str, str], Any], T]
+    ) -> T | Response:
+        """Run ``act(session, user, form, who)`` on the signed-in user's account in one
+        transaction, in a worker thread (a password check must not hold up the event loop);
+        its result, or the settings page with the reason (a :class:`Response`) when an
+        :class:`AccountError` refused it."""
         f = await pages.form(request)
         who = pages.user(request)
-        try:
+
+        def run() -> T:
             with app.sessions() as session, session.begin():
-                user = accounts.get_user(session, who.email)
-                accounts.change_password(
-                    session,
-                    user,
-                    f.get("old", ""),
-                    f.get("new", ""),
-                    now=app.clock.now(),
-                    keep_session=who.token,
-                )
+                return act(session, accounts.get_user(session, who.email), f, who)
+
+        try:
+            return await run_in_threadpool(run)
         except AccountError as exc:
             return pages.render(
                 request, "account.html", status=exc.status, error=error_text(request, exc)
             )
+
+    @router.post("/ucet/heslo", response_class=HTMLResponse)
+    async def change_password(request: Request) -> Response:
+        refused = await on_own_account(
+            request,
+            lambda session, user, f, who: accounts.change_password(
+                session,
+                user,
+                f.get("old", ""),
+                f.get("new", ""),
+                now=app.clock.now(),
+                keep_session=who.token,
+            ),
+        )
+        if isinstance(refused, Response):
+            return refused
         return pages.redirect("/ucet", "password_changed")
 
     @router.post("/ucet/email", response_class=HTMLResponse)
     async def change_email(request: Request) -> Response:
-        f = await pages.form(request)
-        who = pages.user(request)
-        try:
-            with app.sessions() as session, session.begin():
-                user = accounts.get_user(session, who.email)
-                raw, new = accounts.email_change_token(
-                    session,
-                    user,
-                    f.get("email", ""),
-                    f.get("password", ""),
-                    now=app.clock.now(),
-                    policy=app.account_policy,
-                )
-        except AccountError as exc:
-            return pages.render(
-                request, "account.html", status=exc.status, error=error_text(request, exc)
-            )
+        token = await on_own_account(
+            request,
+            lambda session, user, f, _who: accounts.email_change_token(
+                session,
+                user,
+                f.get("email", ""),
+                f.get("password", ""),
+                now=app.clock.now(),
+                policy=app.account_policy,
+            ),
+        )
+        if isinstance(token, Response):
+            return token
+        raw, new = token
         send_verification(app, new, raw)
         return pages.redirect("/ucet", "email_change_sent")
 
     @router.post("/ucet/zrusit", response_class=HTMLResponse)
     async def delete(request: Request) -> Response:
-        f = await pages.form(request)
-        who = pages.user(request)
-        try:
-            with app.sessions() as session, session.begin():
-                user = accounts.get_user(session, who.email)
-                accounts.delete_account(
-                    session,
-                    user,
-                    f.get("password", ""),
-                    now=app.clock.now(),
-                    policy=app.account_policy,
-                )
-        except AccountError as exc:
-            return pages.render(
-                request, "account.html", status=exc.status, error=error_text(request, exc)
-            )
+        refused = await on_own_account(
+            request,
+            lambda session, user, f, _who: accounts.delete_account(
+                session,
+                user,
+                f.get("password", ""),
+                now=app.clock.now(),
+                policy=app.account_policy,
+            ),
+        )
+        if isinstance(refused, Response):
+            return refused
         response = pages.redirect("/", "account_deleted")
         clear_session_cookie(app, response)
         return response

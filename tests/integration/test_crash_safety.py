@@ -32,7 +32,7 @@ from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.service import file_submission
 from tests.dbs import fresh_postgres_database
-from tests.services import REDIS_URL, require_port
+from tests.services import REDIS_URL, drop_redis_namespace, require_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -116,19 +116,7 @@ def crash_env(tmp_path: Path) -> Iterator[dict[str, str]]:
                 "PODATELNA_BROKER__SWEEP_INTERVAL_SECONDS": "1",
             }
         finally:
-            _drop_redis_keys(namespace)
-
-
-def _drop_redis_keys(namespace: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{namespace}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+            drop_redis_namespace(namespace)
 
 
 def _file(app: App, sample: str, n: int) -> str:

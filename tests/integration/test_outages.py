@@ -26,7 +26,7 @@ from podatelna.app import App
 from podatelna.config import Settings, load_settings
 from podatelna.web.api import create_api
 from tests.s3server import S3Server, unique_prefix
-from tests.services import RABBITMQ_URL, REDIS_URL, require_port
+from tests.services import RABBITMQ_URL, REDIS_URL, drop_redis_namespace, require_port
 from tests.users import sign_in
 
 pytestmark = pytest.mark.integration
@@ -130,15 +130,7 @@ def _closed_then_open(tmp_path: Path, kind: str, closed: str, working: str) -> N
 def _drop_queues(app: App, kind: str, url: str, namespace: str) -> None:
     """Remove what the accepted submission left on the shared broker (queues of ``namespace``)."""
     if kind == "redis":
-        import redis
-
-        client = redis.Redis.from_url(url)
-        try:
-            keys = list(client.scan_iter(match=f"{namespace}*"))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        drop_redis_namespace(namespace, url)
         return
     from dramatiq.common import dq_name, xq_name
 

@@ -27,7 +27,7 @@ from podatelna.status import system_state
 from podatelna.web.api import create_api
 from tests.dbs import new_submission
 from tests.s3server import S3Server, unique_prefix
-from tests.services import RABBITMQ_URL, REDIS_URL, require_port
+from tests.services import RABBITMQ_URL, REDIS_URL, drop_redis_namespace, require_port
 
 pytestmark = pytest.mark.integration
 
@@ -69,18 +69,6 @@ def make_app() -> Iterator[Any]:
 
 def _checks(state: Any) -> dict[str, Any]:
     return {c.name: c for c in state.checks}
-
-
-def _drop_redis(namespace: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{namespace}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def _drop_rabbitmq(namespace: str) -> None:
@@ -154,7 +142,7 @@ def test_postgres_redis_s3_in_operation_then_limited_when_the_store_stops(
         route = ("method", "GET"), ("route", "/api/v1/status"), ("status", "200")
         assert samples[("podatelna_http_requests_total", route)] == 1
     finally:
-        _drop_redis(namespace)
+        drop_redis_namespace(namespace)
 
 
 def _send_and_count(app: App) -> dict[str, int]:
@@ -171,6 +159,17 @@ def _send_and_count(app: App) -> dict[str, int]:
     return state.load.queues
 
 
+#: the queue depths after :func:`_send_and_count`'s messages
+SENT_DEPTHS = {
+    "validate": 3,
+    "verify": 0,
+    "register": 0,
+    "receipt": 2,
+    "notify": 1,
+    "reject_notice": 0,
+}
+
+
 def test_queue_depths_from_redis(tmp_path: Path, namespace: str, make_app: Any) -> None:
     require_port("Redis", *_host_port(REDIS_URL, 6379))
     settings = _settings(
@@ -178,19 +177,12 @@ def test_queue_depths_from_redis(tmp_path: Path, namespace: str, make_app: Any) 
     )
     app = make_app(settings)
     try:
-        assert _send_and_count(app) == {
-            "validate": 3,
-            "verify": 0,
-            "register": 0,
-            "receipt": 2,
-            "notify": 1,
-            "reject_notice": 0,
-        }
+        assert _send_and_count(app) == SENT_DEPTHS
         # a delayed message (a retry waiting for its backoff) waits too
         app.pipeline.actors["verify"].send_with_options(args=("x",), delay=60_000)
         assert system_state(app, timeout=5, max_age=0).load.queues["verify"] == 1
     finally:
-        _drop_redis(namespace)
+        drop_redis_namespace(namespace)
 
 
 def test_queue_depths_from_rabbitmq(tmp_path: Path, namespace: str, make_app: Any) -> None:
@@ -200,14 +192,7 @@ def test_queue_depths_from_rabbitmq(tmp_path: Path, namespace: str, make_app: An
     )
     app = make_app(settings)
     try:
-        assert _send_and_count(app) == {
-            "validate": 3,
-            "verify": 0,
-            "register": 0,
-            "receipt": 2,
-            "notify": 1,
-            "reject_notice": 0,
-        }
+        assert _send_and_count(app) == SENT_DEPTHS
     finally:
         _drop_rabbitmq(namespace)
 

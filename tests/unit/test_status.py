@@ -121,24 +121,7 @@ def _add_submissions(app: App, states: dict[str, int], *, unsent: dict[str, int]
 
 def test_load_counts_states_and_unconsumed_outbox_messages(make_app: Any) -> None:
     app = make_app()
-    _add_submissions(
-        app,
-        {
-            "received": 3,
-            "validated": 1,
-            "registered": 2,
-            "receipted": 1,
-            "completed": 4,
-            "rejected": 2,
-        },
-        unsent={"validate": 3, "receipt": 2},
-    )
-    load = system_state(app, timeout=10).load
-    assert load.counted
-    assert load.in_progress == 7  # received, validated, registered, receipted
-    assert load.awaiting_timestamp == 3
-    assert load.awaiting_receipt == 2
-    assert load.by_state == {
+    states = {
         "received": 3,
         "validated": 1,
         "registered": 2,
@@ -146,6 +129,13 @@ def test_load_counts_states_and_unconsumed_outbox_messages(make_app: Any) -> Non
         "completed": 4,
         "rejected": 2,
     }
+    _add_submissions(app, states, unsent={"validate": 3, "receipt": 2})
+    load = system_state(app, timeout=10).load
+    assert load.counted
+    assert load.in_progress == 7  # received, validated, registered, receipted
+    assert load.awaiting_timestamp == 3
+    assert load.awaiting_receipt == 2
+    assert load.by_state == states
     # no pipeline in this process: the in-process queues cannot be read, the outbox can
     assert load.queues_source == "outbox"
     assert load.queues == {
