@@ -200,15 +200,20 @@ def _portal(app: App) -> str:
     return app.settings.office.portal_url.rstrip("/")
 
 
+def _send(app: App, kind: str, to: str, idempotency_key: str, **context: Any) -> None:
+    """Send the account notice ``kind`` to ``to``, signed with the office's name and address."""
+    context.update(office_name=app.settings.office.name, office_address=app.settings.office.address)
+    app.notifier.send(render_notice(kind, to=to, context=context, idempotency_key=idempotency_key))
+
+
 def send_verification(app: App, to: str, raw: str) -> None:
-    context: dict[str, Any] = {
-        "link": f"{_portal(app)}/email/{raw}",
-        "valid_hours": app.settings.web.verify_link_hours,
-        "office_name": app.settings.office.name,
-        "office_address": app.settings.office.address,
-    }
-    app.notifier.send(
-        render_notice("verify_email", to=to, context=context, idempotency_key=f"verify:{raw}")
+    _send(
+        app,
+        "verify_email",
+        to,
+        f"verify:{raw}",
+        link=f"{_portal(app)}/email/{raw}",
+        valid_hours=app.settings.web.verify_link_hours,
     )
 
 
@@ -216,25 +221,15 @@ def send_account_exists(app: App, to: str) -> None:
     """Tell the owner of ``to`` that someone tried to register with it (once per address and
     hour: repeated tries do not flood the mailbox)."""
     hour = app.clock.now().strftime("%Y%m%d%H")
-    context: dict[str, Any] = {
-        "reset_link": f"{_portal(app)}/heslo",
-        "office_name": app.settings.office.name,
-        "office_address": app.settings.office.address,
-    }
-    app.notifier.send(
-        render_notice(
-            "account_exists", to=to, context=context, idempotency_key=f"exists:{to}:{hour}"
-        )
-    )
+    _send(app, "account_exists", to, f"exists:{to}:{hour}", reset_link=f"{_portal(app)}/heslo")
 
 
 def send_reset(app: App, to: str, raw: str) -> None:
-    context: dict[str, Any] = {
-        "link": f"{_portal(app)}/heslo/nove/{raw}",
-        "valid_minutes": app.settings.web.reset_link_minutes,
-        "office_name": app.settings.office.name,
-        "office_address": app.settings.office.address,
-    }
-    app.notifier.send(
-        render_notice("password_reset", to=to, context=context, idempotency_key=f"reset:{raw}")
+    _send(
+        app,
+        "password_reset",
+        to,
+        f"reset:{raw}",
+        link=f"{_portal(app)}/heslo/nove/{raw}",
+        valid_minutes=app.settings.web.reset_link_minutes,
     )
