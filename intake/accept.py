@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from filing_registry import (
     Act,
+    Executor,
     OutboxMessage,
+    Pending,
     Submission,
     SubmissionFile,
     SubmissionState,
@@ -53,6 +55,50 @@ _INSERT_SUBMISSION = (
 )
 _INSERT_FILES = insert(_FILES)
 _INSERT_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A new submission as intake is about to record it, shown to a :data:`Settle` hook."""
+
+    row: Mapping[str, Any]  # the submission's columns
+    files: Sequence[Mapping[str, Any]]  # its files' columns, in order
+    form: bytes | None  # the form's bytes, when small (see :data:`FORM_HINT_MAX`)
+
+
+class Settled(Protocol):
+    """What a :data:`Settle` hook did with a :class:`Draft`: the submission is recorded past
+    its first stages, in the transaction that records it (see :func:`accept`)."""
+
+    @property
+    def state(self) -> str:
+        """Its state as recorded."""
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """More columns of its row (the stages' results)."""
+
+    @property
+    def media_types(self) -> Mapping[int, str]:
+        """Position → media type detected from the content."""
+
+    @property
+    def lines(self) -> Sequence[Mapping[str, Any]]:
+        """More status lines (``state``, ``note``), by the system."""
+
+    @property
+    def stage(self) -> str:
+        """Its first pipeline message."""
+
+    def record(self, executor: Executor, pending: list[Pending]) -> list[Act]:
+        """Write the rest (in the transaction, after the submission's row and lines; statements
+        to send with the commit go to ``pending``) and return the audit entries of its acts."""
+        ...
+
+
+#: decides, before anything is written, whether a new submission's first stages are done at
+#: intake (a :class:`Settled`) or by the pipeline (None); it must not write anything itself
+Settle = Callable[[Draft], Settled | None]
 
 
 class Stored(Protocol):
@@ -150,8 +196,16 @@ def accept(
     now: datetime,
     first_stage: str = "validate",
     id_factory: Callable[[], str] = new_id,
+    settle: Settle | None = None,
 ) -> Acceptance:
-    """Store the files, then record the submission; return it (new or the earlier one)."""
+    """Store the files, then record the submission; return it (new or the earlier one).
+
+    ``settle``: a hook that may do the submission's first stages now (e.g. validate and register
+    a plainly unsigned form; see :class:`Settled`). What it did is recorded in the **same**
+    transaction as the submission itself, so the submission is acknowledged either as received
+    or as past those stages, never in between; a repeat of a key is answered as always, and
+    what the hook prepared for it is dropped.
+    """
     if not incoming.sender.id:
         raise BadRequest("The sender's identity is missing.")
     if incoming.idempotency_key is not None and not (0 < len(incoming.idempotency_key) <= 200):
@@ -207,21 +261,34 @@ def accept(
         "channel_data": incoming.channel_data,
     }
     act = _received_act(incoming, sub_id, rows, payload_sha256, now)
+    settled = settle(Draft(row, rows, kept.value())) if settle is not None else None
+    if settled is not None:
+        row = {**row, **settled.values, "state": settled.state}
+        rows = [
+            dict(r, media_type=settled.media_types.get(r["position"], r["media_type"]))
+            for r in rows
+        ]
+        first_stage = settled.stage
     engine = _engine_of(sessions)
     # Insert unless this sender already used this key: a repeat (or a concurrent twin, whose
     # commit this waits for) inserts nothing and gets the earlier submission.
     outbox_id: int | None = None
     try:
         if engine.dialect.name == "postgresql":  # with the submissions arriving at once
-            line = _received_line(incoming, sub_id)
-            outbox_id = writer_for(engine).write(Job(row, rows, line, first_stage, act))
+            lines = _lines(incoming, sub_id, settled)
+            job = Job(row, rows, lines, first_stage, act, settled)
+            outbox_id = writer_for(engine).write(job)
         else:
             # a Connection straight from the engine: an ORM Session would only hand one out
             with engine.begin() as conn:
                 if conn.execute(_INSERT_SUBMISSION, row).first() is not None:
-                    outbox_id = _record(conn, incoming, sub_id, rows, now, first_stage)
+                    outbox_id = _record(
+                        conn, sub_id, rows, _lines(incoming, sub_id, settled), now, first_stage
+                    )
+                    pending: list[Pending] = []
+                    acts = [act, *(settled.record(conn, pending) if settled else ())]
                     # last, and the commit with it: the chain head stays locked to the commit
-                    append_and_commit(conn, [act], entries=False)
+                    append_and_commit(conn, acts, first=pending, entries=False)
     except IntegrityError:
         # e.g. SQLite reporting a concurrent twin as a conflict: answer with its submission
         raced = _find(sessions, incoming.sender.id, dedup)
@@ -232,37 +299,40 @@ def accept(
         return _repeat(sessions, incoming.sender.id, dedup)
     return Acceptance(
         sub_id,
-        SubmissionState.RECEIVED.value,
+        settled.state if settled is not None else SubmissionState.RECEIVED.value,
         True,
         ((outbox_id, first_stage, sub_id),),
-        form_bytes=kept.value(),
+        form_bytes=kept.value() if settled is None else None,
     )
 
 
 def _record(
     conn: Connection,
-    incoming: Incoming,
     sub_id: str,
     rows: list[dict[str, Any]],
+    lines: list[dict[str, Any]],
     now: datetime,
     first_stage: str,
 ) -> int:
-    """The rest of a new submission: files, first status line, outbox message."""
+    """The rest of a new submission: files, status lines, first outbox message."""
     conn.execute(_INSERT_FILES, [dict(r, submission_id=sub_id) for r in rows])
-    insert_events(conn, [_received_line(incoming, sub_id)], now=now)
+    insert_events(conn, lines, now=now)
     outbox_id = conn.execute(
         _INSERT_OUTBOX, {"submission_id": sub_id, "stage": first_stage, "created_at": now}
     ).scalar_one()
     return int(outbox_id)
 
 
-def _received_line(incoming: Incoming, sub_id: str) -> dict[str, Any]:
-    return {
+def _lines(incoming: Incoming, sub_id: str, settled: Settled | None) -> list[dict[str, Any]]:
+    """The status lines of a new submission: *received*, then those of what ``settled`` did."""
+    received = {
         "submission_id": sub_id,
         "state": SubmissionState.RECEIVED.value,
         "actor": incoming.sender.id,
         "note": f"received through {incoming.channel}",
     }
+    more = settled.lines if settled is not None else ()
+    return [received, *({"submission_id": sub_id, "actor": "system", **line} for line in more)]
 
 
 def _received_act(

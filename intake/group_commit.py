@@ -25,11 +25,14 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 
-from filing_registry import Act, append_and_commit
+from filing_registry import Act, Pending, append_and_commit
+
+if TYPE_CHECKING:
+    from intake.accept import Settled
 
 #: the most submissions written in one transaction
 MAX_GROUP = 32
@@ -41,9 +44,11 @@ class Job:
 
     row: dict[str, Any]  # the submission's columns
     files: list[dict[str, Any]]  # its files' columns
-    line: dict[str, Any]  # its first status line: actor and note
+    lines: list[dict[str, Any]]  # its status lines: state, actor and note
     stage: str  # its first pipeline message
     act: Act  # its audit entry
+    #: what intake's settle hook did for it (written after the rows, see intake.accept.Settled)
+    settled: Settled | None = None
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # this job's thread writes the next group
     written: bool = False
@@ -109,19 +114,23 @@ class GroupCommit:
 
 
 #: the rows of a group of new submissions in one statement: each submission unless its sender
-#: used its key before, with its files, first status line and first outbox message
+#: used its key before, with its files, status lines and first outbox message
 _INSERT_GROUP = text(
     """
 WITH x AS (
     SELECT * FROM jsonb_to_recordset(CAST(:subs AS JSONB)) AS x (id text, channel text,
         sender text, sender_name text, dedup_key text, idempotency_key text,
         payload_sha256 text, received_at timestamptz, updated_at timestamptz, state text,
-        confirms_reference text, channel_data text, actor text, note text, stage text)
+        confirms_reference text, channel_data text, timestamp_token text, form_type text,
+        form_version text, subject text, validation text, verification text, stage text)
 ), s AS (
     INSERT INTO submissions (id, channel, sender, sender_name, dedup_key, idempotency_key,
-        payload_sha256, received_at, updated_at, state, confirms_reference, channel_data)
+        payload_sha256, received_at, updated_at, state, confirms_reference, channel_data,
+        timestamp_token, form_type, form_version, subject, validation, verification)
     SELECT id, channel, sender, sender_name, dedup_key, idempotency_key, payload_sha256,
-        received_at, updated_at, state, confirms_reference, CAST(channel_data AS JSON)
+        received_at, updated_at, state, confirms_reference, CAST(channel_data AS JSON),
+        decode(timestamp_token, 'hex'), form_type, form_version, subject,
+        CAST(validation AS JSON), CAST(verification AS JSON)
     FROM x ORDER BY sender, dedup_key
     ON CONFLICT (sender, dedup_key) DO NOTHING
     RETURNING id
@@ -136,7 +145,11 @@ WITH x AS (
     ORDER BY s.id, y.position
 ), e AS (
     INSERT INTO status_events (submission_id, at, state, actor, note)
-    SELECT s.id, x.received_at, x.state, x.actor, x.note FROM s JOIN x ON x.id = s.id
+    SELECT s.id, x.received_at, z.state, z.actor, z.note
+    FROM s JOIN x ON x.id = s.id
+        JOIN jsonb_to_recordset(CAST(:lines AS JSONB)) AS z (submission_id text, n int,
+            state text, actor text, note text) ON z.submission_id = s.id
+    ORDER BY s.id, z.n
 )
 INSERT INTO outbox (submission_id, stage, created_at)
 SELECT s.id, x.stage, x.received_at FROM s JOIN x ON x.id = s.id
@@ -147,16 +160,22 @@ RETURNING submission_id, id
 
 def _sub_json(job: Job) -> dict[str, Any]:
     row = job.row
-    data = row["channel_data"]
+    token = row.get("timestamp_token")
     return {
         **row,
         "received_at": row["received_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
-        "channel_data": None if data is None else json.dumps(data),
-        "actor": job.line["actor"],
-        "note": job.line["note"],
+        "channel_data": _json_text(row["channel_data"]),
+        "timestamp_token": None if token is None else token.hex(),
+        "validation": _json_text(row.get("validation")),
+        "verification": _json_text(row.get("verification")),
         "stage": job.stage,
     }
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON column's value as the text the statement casts (SQL NULL for None)."""
+    return None if value is None else json.dumps(value)
 
 
 def write_group(engine: Engine, group: Sequence[Job]) -> dict[int, int | None]:
@@ -165,12 +184,19 @@ def write_group(engine: Engine, group: Sequence[Job]) -> dict[int, int | None]:
     """
     subs = [_sub_json(job) for job in group]
     files = [dict(f, submission_id=job.row["id"]) for job in group for f in job.files]
+    lines = [dict(line, n=n) for job in group for n, line in enumerate(job.lines)]
     with engine.begin() as conn:
-        params = {"subs": json.dumps(subs), "files": json.dumps(files)}
+        params = {"subs": json.dumps(subs), "files": json.dumps(files), "lines": json.dumps(lines)}
         inserted: dict[str, int] = {r[0]: r[1] for r in conn.execute(_INSERT_GROUP, params)}
-        acts = [job.act for job in group if job.row["id"] in inserted]
+        acts: list[Act] = []
+        pending: list[Pending] = []
+        for job in group:
+            if job.row["id"] in inserted:
+                acts.append(job.act)
+                if job.settled is not None:  # e.g. its journal entry, numbered in group order
+                    acts.extend(job.settled.record(conn, pending))
         if acts:  # last, and the commit with it: the chain head stays locked until the commit
-            append_and_commit(conn, acts, entries=False)
+            append_and_commit(conn, acts, first=pending, entries=False)
     out: dict[int, int | None] = {}
     for job in group:
         outbox_id = inserted.get(job.row["id"])

@@ -57,6 +57,10 @@ class BrokerSettings:
     #: a stage not finished this long after it was queued is sent again by the sweeper
     lease_seconds: int = 300
     sweep_interval_seconds: int = 30
+    #: validate, verify and register a submission of one plainly unsigned XML form at intake,
+    #: in the transaction that records it (it is acknowledged with its reference number, and
+    #: the broker carries only its receipt); false: every submission goes stage by stage
+    register_at_intake: bool = True
 
 
 @dataclass(frozen=True)

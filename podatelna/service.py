@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from filing_registry import Filing, NotFound, Submission
 from intake import Acceptance, Incoming, Unavailable, accept
+from podatelna.pipeline.stages import settle_at_intake
 
 if TYPE_CHECKING:
     from podatelna.app import App
@@ -37,6 +39,9 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
             sessions=app.sessions,
             limits=app.intake_limits,
             now=app.clock.now(),
+            settle=partial(settle_at_intake, app)
+            if app.settings.broker.register_at_intake
+            else None,
         )
     except errors.StoreUnavailable as exc:
         raise Unavailable(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from filing_registry import journal_entries
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     start, end = day_bounds(args.date_from, args.date_to, tz)
     try:
         with app.sessions() as session:
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "reference": f.reference,
                     "received_at": f.received_at.astimezone(tz).isoformat(),

@@ -539,7 +539,7 @@ def validate(app: App, sid: str, *, form: bytes | None = None) -> list[Next]:
             nxt = _record_valid(conn, app, sub, checked, verified, audits)
             if nxt is None:
                 return []
-            nxt = _record_registration(
+            registered = _record_registration(
                 conn,
                 app,
                 verified_view(validated, verified),
@@ -549,7 +549,7 @@ def validate(app: App, sid: str, *, form: bytes | None = None) -> list[Next]:
                 claimed=nxt,
             )
             _append_audits(conn, audits, pending)
-            return [nxt]
+            return [nxt] if registered is None else [registered]
         nxt = _record_validation(conn, app, sub, checked, audits)
         if nxt is None:
             return []
@@ -789,19 +789,23 @@ def _record_registration(
         conn, sub, planned.registration, now=now, receipt_id=planned.receipt_id, defer=pending
     )
     failpoints.hit("register:after_number")
-    deadline = planned.deadline
-    audits.append(
-        {
-            "at": now,
-            "actor": "system",
-            "action": "filing.registered",
-            "object_type": "filing",
-            "object_id": entry.reference,
-            "subject": sub.sender,
-            "details": {"submission": sub.id, "deadline": deadline.to_dict() if deadline else None},
-        }
-    )
+    audits.append(_registered_audit(sub, planned, entry.reference, now))
     return nxt
+
+
+def _registered_audit(
+    sub: Loaded, planned: Planned, reference: str, now: datetime
+) -> dict[str, Any]:
+    deadline = planned.deadline
+    return {
+        "at": now,
+        "actor": "system",
+        "action": "filing.registered",
+        "object_type": "filing",
+        "object_id": reference,
+        "subject": sub.sender,
+        "details": {"submission": sub.id, "deadline": deadline.to_dict() if deadline else None},
+    }
 
 
 def register_stage(app: App, sid: str) -> list[Next]:
@@ -817,6 +821,85 @@ def register_stage(app: App, sid: str) -> list[Next]:
             return []
         _append_audits(conn, audits, pending)
         return [nxt]
+
+
+# -- at intake ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AtIntake:
+    """A plainly unsigned form validated, verified and ready to register at intake: what
+    :func:`intake.accept` records with the submission (an :class:`intake.accept.Settled`)."""
+
+    sub: Loaded  # as registered
+    checked: Checked
+    verified: Verified
+    planned: Planned
+    state: str = S.REGISTERED.value
+    stage: str = "receipt"
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.checked.values, verification=self.verified.verification)
+
+    @property
+    def media_types(self) -> dict[int, str]:
+        return {f.position: self.checked.detected[f.id] for f in self.sub.files}
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        note = "recognised signature" if self.verified.recognised else "no recognised signature"
+        return [
+            {"state": S.VALIDATED.value, "note": "form and attachments valid"},
+            {"state": S.VERIFIED.value, "note": note},
+        ]
+
+    def record(self, executor: Executor, pending: list[Pending]) -> list[Act]:
+        """The journal entry (its number taken now, its row sent with the commit on PostgreSQL)
+        and the audit entries of the three acts."""
+        sub, now = self.sub, self.sub.received_at
+        entry = enter(
+            executor,
+            sub,
+            self.planned.registration,
+            now=now,
+            receipt_id=self.planned.receipt_id,
+            defer=pending,
+        )
+        acts = [
+            _audit_state(sub, S.VALIDATED.value, now, problems=0, form_type=self.checked.form_type),
+            _audit_state(sub, S.VERIFIED.value, now, recognised=self.verified.recognised),
+            _registered_audit(sub, self.planned, entry.reference, now),
+        ]
+        return [Act(**a) for a in acts]
+
+
+def settle_at_intake(app: App, draft: Any) -> AtIntake | None:
+    """Intake's settle hook (``broker.register_at_intake``): a submission of one plainly unsigned
+    form (see :func:`plainly_unsigned`) that is valid is validated, verified and registered in
+    the transaction that records it, so it is acknowledged with its reference number and needs
+    no trip through the broker to get one. None (the pipeline does it, stage by stage, as for
+    every other submission) for anything else: attachments, a signature to verify, a data-box
+    message, an invalid form, a form whose type requires a signature, or any failure here.
+    """
+    row = draft.row
+    form = draft.form
+    if form is None or len(draft.files) != 1 or row["channel_data"] or not plainly_unsigned(form):
+        return None
+    sub = Loaded(
+        **{name: row.get(name) for name in _SUB_COLUMNS},
+        files=(LoadedFile(id=0, **draft.files[0]),),
+    )
+    try:
+        checked = _check(app, sub, form)
+        onward = _onward(app, sub, checked)
+    except Exception:  # noqa: BLE001 - the validate stage does it again and reports it
+        log.warning("submission %s: left to the pipeline", sub.id, exc_info=True)
+        return None
+    if onward is None:
+        return None
+    validated, verified, planned = onward
+    return AtIntake(verified_view(validated, verified), checked, verified, planned)
 
 
 def _verdict_lines(verification: dict[str, Any]) -> list[dict[str, Any]]:

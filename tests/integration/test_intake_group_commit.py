@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from filing_registry import (
     Act,
     AuditEntry,
+    Filing,
     OutboxMessage,
     StatusEvent,
     Submission,
@@ -30,7 +31,7 @@ from intake import Incoming, IncomingFile, Sender
 from intake.group_commit import GroupCommit, Job, write_group, writer_for
 from podatelna.app import App
 from podatelna.config import load_settings
-from podatelna.service import file_submission
+from podatelna.service import describe, file_submission
 from schemas import sample_path
 
 pytestmark = pytest.mark.integration
@@ -39,15 +40,25 @@ FORM = sample_path("obecne-podani").read_bytes()
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path, pg_url: str) -> Iterator[App]:
+def _app(tmp_path: Path, pg_url: str, *, at_intake: bool) -> App:
     a = App(
         load_settings(
-            environ={}, overrides={"data_dir": str(tmp_path / "var"), "database": {"url": pg_url}}
+            environ={},
+            overrides={
+                "data_dir": str(tmp_path / "var"),
+                "database": {"url": pg_url},
+                "broker": {"register_at_intake": at_intake},
+            },
         )
     )
     a.migrate()
     a.ensure_buckets()
+    return a
+
+
+@pytest.fixture
+def app(tmp_path: Path, pg_url: str) -> Iterator[App]:
+    a = _app(tmp_path, pg_url, at_intake=False)
     yield a
     a.close()
 
@@ -57,7 +68,21 @@ def _count(app: App, model: Any) -> int:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def test_concurrent_submissions_share_transactions_and_keep_their_own_answers(app: App) -> None:
+@pytest.mark.parametrize("at_intake", [False, True], ids=["received", "registered-at-intake"])
+def test_concurrent_submissions_share_transactions_and_keep_their_own_answers(
+    tmp_path: Path, pg_url: str, at_intake: bool
+) -> None:
+    """12 threads file their own keys and shared ones. With ``broker.register_at_intake`` each
+    new submission is also validated, verified and registered in its group's transaction:
+    every number of the year exactly once, in a chain that verifies."""
+    app = _app(tmp_path, pg_url, at_intake=at_intake)
+    try:
+        _file_concurrently(app, at_intake)
+    finally:
+        app.close()
+
+
+def _file_concurrently(app: App, at_intake: bool) -> None:
     threads_n, per_thread, shared_keys = 12, 8, 4
     start = threading.Barrier(threads_n)
     errors: list[BaseException] = []
@@ -101,20 +126,39 @@ def test_concurrent_submissions_share_transactions_and_keep_their_own_answers(ap
     assert all(n == 1 for n in created.values())  # and it was created exactly once
     new = threads_n * per_thread + shared_keys
     assert len(by_key) == new
-    # every submission complete: its file, its status line, its message, its audit entry
+    # every submission complete: its file, its status lines, its message, its audit entries
     assert _count(app, Submission) == new
     assert _count(app, SubmissionFile) == new
-    assert _count(app, StatusEvent) == new
+    # received; at intake also validated, verified, registered, awaiting confirmation
+    assert _count(app, StatusEvent) == (5 if at_intake else 1) * new
     assert _count(app, OutboxMessage) == new
     with app.sessions() as s:
-        received = s.execute(
-            select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.action == "submission.received")
-        ).scalar_one()
+        actions = dict(
+            s.execute(select(AuditEntry.action, func.count()).group_by(AuditEntry.action)).all()
+        )
+        states = dict(
+            s.execute(select(Submission.state, func.count()).group_by(Submission.state)).all()
+        )
+        stages = set(s.execute(select(OutboxMessage.stage)).scalars())
+        numbers = sorted(s.execute(select(Filing.seq)).scalars())
         report = verify_chain(s)
-    assert received == new
     assert report.ok, report.summary()
+    if at_intake:
+        assert states == {"registered": new}
+        assert stages == {"receipt"}
+        assert numbers == list(range(1, new + 1))  # no gap, no duplicate
+        assert actions == {
+            "submission.received": new,
+            "submission.validated": new,
+            "submission.verified": new,
+            "filing.registered": new,
+        }
+        assert all(describe(app, sid)["reference"] for ids in by_key.values() for sid in ids)
+    else:
+        assert states == {"received": new}
+        assert stages == {"validate"}
+        assert numbers == []
+        assert actions == {"submission.received": new}
     writer = writer_for(app.engine)
     assert writer.written == len(answers)
     assert writer.groups < writer.written  # submissions did share transactions
@@ -148,9 +192,9 @@ def _job(sender: str, key: str) -> Job:
             "storage_key": f"raw/{sid}",
         }
     ]
-    line = {"actor": sender, "note": "received through cli"}
+    lines = [{"submission_id": sid, "state": "received", "actor": sender, "note": "via cli"}]
     act = Act(T0, sender, "submission.received", "submission", sid, sender, {"channel": "cli"})
-    return Job(row, files, line, "validate", act)
+    return Job(row, files, lines, "validate", act)
 
 
 def test_a_key_used_twice_in_one_group_is_written_once(app: App) -> None:
