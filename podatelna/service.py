@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from filing_registry import Filing, NotFound, Submission
 from intake import Acceptance, Incoming, Unavailable, accept
+from podatelna import failpoints
 from podatelna.pipeline.stages import settle_at_intake
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
         raise Unavailable(
             "The object store is not reachable, so nothing was accepted; try again later."
         ) from exc
+    failpoints.hit("intake:before_dispatch")  # committed, its first message not yet sent
     try:
         app.pipeline.dispatch(acceptance.outbox_ids, form=acceptance.form_bytes)
     except Exception:  # noqa: BLE001 - committed: the sweeper sends it later

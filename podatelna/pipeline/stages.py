@@ -866,6 +866,7 @@ class AtIntake:
             receipt_id=self.planned.receipt_id,
             defer=pending,
         )
+        failpoints.hit("register:at_intake")  # the number taken, nothing committed
         acts = [
             _audit_state(sub, S.VALIDATED.value, now, problems=0, form_type=self.checked.form_type),
             _audit_state(sub, S.VERIFIED.value, now, recognised=self.verified.recognised),

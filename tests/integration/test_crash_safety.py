@@ -114,6 +114,9 @@ def crash_env(tmp_path: Path) -> Iterator[dict[str, str]]:
                 "PODATELNA_BROKER__NAMESPACE": namespace,
                 "PODATELNA_BROKER__LEASE_SECONDS": "3",
                 "PODATELNA_BROKER__SWEEP_INTERVAL_SECONDS": "1",
+                # every submission goes through the workers' stages, which are what is killed
+                # (intake's own registration: test_intake_killed_while_registering_...)
+                "PODATELNA_BROKER__REGISTER_AT_INTAKE": "false",
             }
         finally:
             drop_redis_namespace(namespace)
@@ -199,3 +202,63 @@ def _check_invariants(app: App, ids: dict[str, str]) -> None:
             )
         report = verify_chain(session)
         assert report.ok, report.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("point", "kept"),
+    [
+        ("register:at_intake", False),  # its number taken, nothing committed
+        ("intake:before_dispatch", True),  # committed registered, its receipt message not sent
+    ],
+)
+def test_intake_killed_while_registering_keeps_all_or_nothing(
+    point: str, kept: bool, crash_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``podatelna submit`` registering a plainly unsigned form at intake, killed by SIGKILL:
+    before its commit nothing is kept (no submission, no number used); after it, the
+    submission is registered and its receipt follows (the sweeper sends the message). Either
+    way the client, with no answer, files again with its key and gets one submission, numbered
+    once, completed by a worker."""
+    at_intake = {**crash_env, "PODATELNA_BROKER__REGISTER_AT_INTAKE": "true"}
+    app = App(load_settings(environ=at_intake))
+    form = schemas.sample_path("obecne-podani")
+    key = f"crash-intake-{uuid.uuid4().hex}"
+    sender = "obcan@example.cz"
+    try:
+        app.migrate()
+        app.ensure_buckets()
+        proc = subprocess.run(
+            [str(WORKER), "submit", str(form), "--sender", sender, "--idempotency-key", key],
+            env=_process_env(at_intake, PODATELNA_FAILPOINTS=point),
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+        with app.sessions() as session:
+            states = session.execute(select(Submission.state)).scalars().all()
+            numbered = session.execute(select(func.count()).select_from(Filing)).scalar_one()
+        assert states == (["registered"] if kept else [])
+        assert numbered == (1 if kept else 0)
+
+        with form.open("rb") as f:
+            acc = file_submission(
+                app,
+                Incoming(
+                    "cli",
+                    Sender(sender),
+                    IncomingFile(form.name, f, role="form"),
+                    idempotency_key=key,
+                ),
+            )
+        assert acc.created is not kept and acc.state == "registered"
+        healthy = Worker(_process_env(crash_env), tmp_path, tmp_path / "w.log")
+        try:
+            state = wait_for(app, acc.submission_id, timeout=FINISH_TIMEOUT)
+            assert state == "completed", healthy.log_tail()
+        finally:
+            healthy.stop()
+        _check_invariants(app, {acc.submission_id: "completed"})
+    finally:
+        app.close()

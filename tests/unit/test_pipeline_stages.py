@@ -7,23 +7,32 @@ from __future__ import annotations
 import base64
 import importlib
 import io
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dramatiq import Message
 from sqlalchemy import select
 
 import schemas
-from filing_registry import AuditEntry, OutboxMessage, StatusEvent, Submission, verify_chain
+from filing_registry import (
+    AuditEntry,
+    Filing,
+    OutboxMessage,
+    StatusEvent,
+    Submission,
+    verify_chain,
+)
 from intake import Acceptance, Incoming, IncomingFile, Sender
 from podatelna.app import App
 from podatelna.config import load_settings
 from podatelna.pipeline.stages import plainly_unsigned, verify_files
 from podatelna.pipeline.stages import validate as validate_stage
-from podatelna.service import file_submission
+from podatelna.service import describe, file_submission
 
 #: the module (``intake.accept`` is also the name of its function, re-exported by the package)
 accept_module = importlib.import_module("intake.accept")
@@ -31,16 +40,33 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
-    """Embedded defaults, and the same on PostgreSQL (where a valid submission's acts are
-    written by fewer, fused statements)."""
-    overrides: dict[str, object] = {"data_dir": str(tmp_path / "var")}
+def _app(request: pytest.FixtureRequest, tmp_path: Path, *, at_intake: bool) -> App:
+    overrides: dict[str, object] = {
+        "data_dir": str(tmp_path / "var"),
+        "broker": {"register_at_intake": at_intake},
+    }
     if request.param == "postgres":
         overrides["database"] = {"url": request.getfixturevalue("pg_url")}
     application = App(load_settings(environ={}, overrides=overrides))
     application.migrate()
     application.ensure_buckets()
+    return application
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """Embedded defaults, and the same on PostgreSQL (where a valid submission's acts are
+    written by fewer, fused statements); every submission goes through the stages
+    (``broker.register_at_intake`` off: these tests are about the stages)."""
+    application = _app(request, tmp_path, at_intake=False)
+    yield application
+    application.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app_at_intake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """As :func:`app`, with ``broker.register_at_intake`` on (the default)."""
+    application = _app(request, tmp_path, at_intake=True)
     yield application
     application.close()
 
@@ -236,4 +262,134 @@ def test_validate_reads_the_store_when_the_carried_bytes_are_not_the_recorded_on
     bad = schemas.sample_path("invalid-obecne-podani-chybi-vec").read_bytes()
     assert validate_stage(app, acc.submission_id, form=bad) != []
     assert len(reads) == 1
+    assert _trail(app, acc.submission_id)[0] == "registered"
+
+
+# -- registration at intake (broker.register_at_intake) ----------------------------------------
+
+
+def _queued(app: App, stage: str) -> list[tuple[Any, ...]]:
+    queue = app.pipeline.broker.queues[app.pipeline.actors[stage].queue_name]
+    return [Message.decode(m).args for m in list(queue.queue)]
+
+
+def test_a_valid_unsigned_form_is_registered_at_intake(app_at_intake: App) -> None:
+    app = app_at_intake
+    acc = _file_acceptance(app, "obecne-podani")
+    sid = acc.submission_id
+    # acknowledged registered: the three acts were written with the submission, in one commit
+    assert acc.state == "registered" and acc.created
+    assert [(stage, s) for _id, stage, s in acc.outbox_ids] == [("receipt", sid)]
+    assert acc.form_bytes is None  # nothing left to validate, so nothing to carry
+    state, events, acts, outbox = _trail(app, sid)
+    assert state == "registered"
+    assert events == ["received", "validated", "verified", "registered", "awaiting_confirmation"]
+    assert acts == [
+        "submission.received",
+        "submission.validated",
+        "submission.verified",
+        "filing.registered",
+    ]
+    assert outbox == [("receipt", False)]
+    assert _queued(app, "receipt") == [(sid,)] and _queued(app, "validate") == []
+    with app.sessions() as s:
+        sub = s.get(Submission, sid)
+        assert sub is not None and sub.validation and sub.verification and sub.timestamp_token
+        assert sub.verification["recognised_form"] is False
+        assert sub.form_type == "obecne-podani" and sub.subject
+        assert [f.media_type for f in sub.files] == ["application/xml"]
+        assert sub.filing is not None and sub.filing.seq == 1
+        assert sub.filing.tracker_state == "awaiting_confirmation" and sub.filing.deadline
+        assert verify_chain(s).ok
+    assert re.fullmatch(
+        rf"{app.settings.office.code}/00001/\d{{4}}", describe(app, sid)["reference"]
+    )
+    # the stages find nothing left to do
+    for stage in ("validate", "verify", "register"):
+        assert app.pipeline.run_inline(sid, stage) == []
+
+
+@pytest.mark.parametrize(
+    ("sample", "attach", "final"),
+    [
+        ("invalid-obecne-podani-chybi-vec", False, "rejected"),  # invalid: its errors stored
+        ("stavebni-ohlaseni", False, "rejected"),  # its type needs a recognised signature
+        ("obecne-podani", True, "registered"),  # attachments are checked by the stages
+    ],
+)
+def test_what_intake_does_not_register_goes_stage_by_stage(
+    app_at_intake: App, sample: str, attach: bool, final: str
+) -> None:
+    app = app_at_intake
+    acc = file_submission(
+        app,
+        Incoming(
+            "portal",
+            Sender("jana@example.cz"),
+            IncomingFile("f.xml", io.BytesIO(schemas.sample_path(sample).read_bytes()), "form"),
+            [IncomingFile("p.txt", io.BytesIO(b"dobry den\n"))] if attach else [],
+            idempotency_key=uuid.uuid4().hex,
+        ),
+    )
+    sid = acc.submission_id
+    assert acc.state == "received"
+    assert _trail(app, sid) == (
+        "received",
+        ["received"],
+        ["submission.received"],
+        [("validate", False)],
+    )
+    assert _queued(app, "validate") == [(sid,)]
+    for stage in ("validate", "verify", "register"):
+        app.pipeline.run_inline(sid, stage)
+    assert _trail(app, sid)[0] == final
+    with app.sessions() as s:
+        sub = s.get(Submission, sid)
+        assert sub is not None
+        assert (sub.filing.seq if sub.filing else None) == (1 if final == "registered" else None)
+
+
+def test_a_repeated_key_at_intake_answers_the_first_and_takes_no_second_number(
+    app_at_intake: App,
+) -> None:
+    app = app_at_intake
+    key = uuid.uuid4().hex
+
+    def send() -> Acceptance:
+        form = io.BytesIO(schemas.sample_path("obecne-podani").read_bytes())
+        return file_submission(
+            app,
+            Incoming(
+                "cli",
+                Sender("a@example.cz"),
+                IncomingFile("f.xml", form, "form"),
+                idempotency_key=key,
+            ),
+        )
+
+    first, again = send(), send()
+    assert first.created and not again.created
+    assert again.submission_id == first.submission_id and again.state == "registered"
+    second = _file_acceptance(app, "parkovani")
+    with app.sessions() as s:
+        seqs = s.execute(select(Filing.seq).order_by(Filing.seq)).scalars().all()
+    assert second.state == "registered" and seqs == [1, 2]
+
+
+def test_a_failure_at_intake_leaves_the_submission_to_the_stages(
+    app_at_intake: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong while preparing the acts at intake (here: the timestamp authority)
+    does not refuse the submission: it is recorded as received, for the validate stage."""
+    app = app_at_intake
+
+    def down(_digest: bytes) -> bytes:
+        raise ConnectionError("the timestamp authority is not reachable")
+
+    monkeypatch.setattr(app.timestamper, "timestamp_token", down)
+    acc = _file_acceptance(app, "obecne-podani")
+    assert acc.state == "received" and acc.form_bytes is not None
+    assert _trail(app, acc.submission_id)[3] == [("validate", False)]
+    monkeypatch.undo()
+    assert [m[1] for m in app.pipeline.run_inline(acc.submission_id, "validate")] == ["receipt"]
     assert _trail(app, acc.submission_id)[0] == "registered"
