@@ -7,9 +7,13 @@ Embedded defaults (SQLite WAL, in-process broker, directory store) always; with
 The pipeline runs intake (8 client threads) and the validate → verify → register stages in
 workers: in the intake process on embedded defaults; in production in
 ``BENCH_WORKER_PROCESSES`` worker processes (default 2), as ``podatelna worker`` runs beside
-the web server, with ``BENCH_WORKER_THREADS`` threads each (default 4). The bare run does, per
-submission, what those steps must at least do: one lxml parse + XSD validation, one object put
-and one INSERT, from 8 threads. Both are printed with the ratio. Not part of the test suite.
+the web server, with ``BENCH_WORKER_THREADS`` threads each (default 4). Each backend runs twice:
+with ``broker.register_at_intake`` (the default: intake validates, verifies and registers the
+plainly unsigned form in the transaction that records it) and without it (every submission
+through the validate stage in a worker). Every submission is the sample general filing with its
+subject numbered, so each has bytes of its own. The bare run does, per submission, what those
+steps must at least do: one lxml parse + XSD validation, one object put and one INSERT, from 8
+threads, on the same bytes. All are printed with the ratio. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", "2"))
 FORM = schemas.sample_path("obecne-podani").read_bytes()
 
 
+def form_for(run: str, i: int) -> bytes:
+    """The sample form with its subject numbered: every submission (of every run, pipeline and
+    bare) has bytes of its own, as real ones do, so every object put is a new object."""
+    return FORM.replace(b"</vec>", f" ({run}/{i})</vec>".encode())
+
+
 STAGES = ("validate", "verify", "register")
 
 
@@ -68,12 +78,17 @@ def pipeline_rate(
                 subprocess.Popen(
                     [sys.executable, "-m", "benchmarks.bench_pipeline", "--worker"],
                     stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
                     env={**os.environ, "BENCH_OVERRIDES": json.dumps(overrides)},
                 )
             )
+        for w in workers:  # started up (imports, connections) before anything is measured
+            assert w.stdout is not None and w.stdout.readline() == b"ready\n"
     else:
         app.pipeline.start_workers(WORKER_THREADS, sweeper=False, stages=STAGES)
     run = uuid.uuid4().hex[:8]
+    mode = "at intake" if app.settings.broker.register_at_intake else "stage by stage"
+    print(f"{app.engine.dialect.name}, {mode}:", file=sys.stderr)
 
     def one(i: int) -> None:
         file_submission(
@@ -81,7 +96,7 @@ def pipeline_rate(
             Incoming(
                 "cli",
                 Sender(f"bench{i}@example.cz"),
-                IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+                IncomingFile("form.xml", io.BytesIO(form_for(run, i)), role="form"),
                 idempotency_key=f"{run}-{i}",
             ),
         )
@@ -195,6 +210,8 @@ def worker_process() -> None:
     logging.basicConfig(level=logging.ERROR)
     app = App(load_settings(environ={}, overrides=json.loads(os.environ["BENCH_OVERRIDES"])))
     app.pipeline.start_workers(WORKER_THREADS, sweeper=False, stages=STAGES)
+    app.check_broker()
+    print("ready", flush=True)
     sys.stdin.read()
     app.pipeline.stop_workers()
     app.close()
@@ -212,11 +229,14 @@ def bare_rate(db_url: str, put, n: int) -> float:
     )
     md.create_all(engine)
 
+    run = uuid.uuid4().hex[:8]
+
     def one(i: int) -> None:
-        doc = etree.fromstring(FORM)
+        form = form_for(run, i)
+        doc = etree.fromstring(form)
         assert schema.validate(doc)
-        sha = hashlib.sha256(FORM + str(i).encode()).hexdigest()
-        put(sha, FORM)
+        sha = hashlib.sha256(form).hexdigest()
+        put(sha, form)
         with engine.begin() as c:
             c.execute(t.insert().values(id=uuid.uuid4().hex, sha=sha))
 
@@ -241,9 +261,15 @@ def fs_put(root: Path):
     return put
 
 
+#: the two ways a plainly unsigned valid form reaches *registered*: at intake, in the
+#: transaction that records it (``broker.register_at_intake``, the default), or through the
+#: validate stage in a worker (the way every other submission goes)
+MODES = (("registered at intake", True), ("stage by stage", False))
+
+
 def report(label: str, ours: float, bare: float) -> None:
     print(
-        f"{label:<28} pipeline {ours:8.1f}/s   bare calls {bare:8.1f}/s   "
+        f"{label:<38} pipeline {ours:8.1f}/s   bare calls {bare:8.1f}/s   "
         f"overhead ratio {bare / ours:5.2f}x"
     )
 
@@ -253,13 +279,22 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 500
     if "--production-only" not in sys.argv:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(environ={}, overrides={"data_dir": f"{tmp}/var"})
-            app = App(settings)
-            ours = pipeline_rate(app, n)
-            app.close()
+            rates = {}
+            for mode, at_intake in MODES:
+                settings = load_settings(
+                    environ={},
+                    overrides={
+                        "data_dir": f"{tmp}/{mode}",
+                        "broker": {"register_at_intake": at_intake},
+                    },
+                )
+                app = App(settings)
+                rates[mode] = pipeline_rate(app, n)
+                app.close()
             (Path(tmp) / "bare").mkdir()
             bare = bare_rate(f"sqlite:///{tmp}/bare.sqlite3", fs_put(Path(tmp) / "bare"), n)
-            report("embedded (SQLite, fs)", ours, bare)
+            for mode, ours in rates.items():
+                report(f"embedded, {mode}", ours, bare)
     if "--production" in sys.argv or "--production-only" in sys.argv:
         from minio import Minio
 
@@ -271,19 +306,24 @@ def main() -> None:
             server.start()
             try:
                 prefix = unique_prefix()
-                overrides = {
-                    "data_dir": f"{tmp}/var",
-                    "database": {"url": pg},
-                    "broker": {
-                        "kind": "redis",
-                        "url": "redis://127.0.0.1:6379/14",
-                        "namespace": f"bench{uuid.uuid4().hex[:6]}",
-                    },
-                    "storage": server.storage_settings(prefix),
-                }
-                app = App(load_settings(environ={}, overrides=overrides))
-                ours = pipeline_rate(app, n, overrides=overrides, processes=WORKER_PROCESSES)
-                app.close()
+                rates = {}
+                for mode, at_intake in MODES:
+                    overrides = {
+                        "data_dir": f"{tmp}/var",
+                        "database": {"url": pg},
+                        "broker": {
+                            "kind": "redis",
+                            "url": "redis://127.0.0.1:6379/14",
+                            "namespace": f"bench{uuid.uuid4().hex[:6]}",
+                            "register_at_intake": at_intake,
+                        },
+                        "storage": server.storage_settings(prefix),
+                    }
+                    app = App(load_settings(environ={}, overrides=overrides))
+                    rates[mode] = pipeline_rate(
+                        app, n, overrides=overrides, processes=WORKER_PROCESSES
+                    )
+                    app.close()
                 host = server.endpoint.split("://")[-1]
                 client = Minio(host, server.access_key, server.secret_key, secure=False)
                 bucket = f"{prefix}bare"
@@ -293,7 +333,8 @@ def main() -> None:
                     client.put_object(bucket, name, io.BytesIO(data), len(data))
 
                 bare = bare_rate(pg, put, n)
-                report("PostgreSQL + Redis + S3", ours, bare)
+                for mode, ours in rates.items():
+                    report(f"PG + Redis + S3, {mode}", ours, bare)
             finally:
                 server.stop()
 
