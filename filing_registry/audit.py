@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -271,6 +271,7 @@ def _pg_append_rows(
     *,
     commit: bool,
     first: Sequence[Pending] = (),
+    committed: Callable[[], None] | None = None,
 ) -> list[tuple[int, str, str]]:
     bind = executor.get_bind() if isinstance(executor, Session) else executor
     url = bind.engine.url.render_as_string(hide_password=True)
@@ -308,6 +309,8 @@ def _pg_append_rows(
             raw.commit()  # type: ignore[union-attr]
             rows = [tuple(r) for r in cur.fetchall()]
         cur = None
+        if committed is not None:
+            committed()
         sql = FLUSH_BARRIER
         flush_group(url).wait(lambda: run_barrier(raw))
         return rows
@@ -331,6 +334,7 @@ def append_and_commit(
     *,
     first: Sequence[Pending] = (),
     entries: bool = True,
+    committed: Callable[[], None] | None = None,
 ) -> list[AuditEntry]:
     """Append ``acts`` as the last writes of the caller's transaction **and commit it**, after
     the statements ``first`` left pending (e.g. by :func:`filing_registry.enter`).
@@ -342,7 +346,8 @@ def append_and_commit(
     statements, :func:`append_many`, and the caller's commit. Either way nothing may be written
     in the transaction after this. ``entries=False``: return an empty list instead of the
     entries (on PostgreSQL, building them as ORM objects costs CPU that the pipeline's hot
-    paths, which never read them, need not spend).
+    paths, which never read them, need not spend). ``committed`` (PostgreSQL): called once the
+    commit is done, before its durability is awaited (e.g. to let the next writer start).
     """
     if dialect_of(executor) != "postgresql" or not acts:
         for pending in first:
@@ -352,7 +357,7 @@ def append_and_commit(
     if isinstance(executor, Session):
         executor.flush()
     fields = _fields(acts)
-    rows = _pg_append_rows(executor, fields, commit=True, first=first)
+    rows = _pg_append_rows(executor, fields, commit=True, first=first, committed=committed)
     if not entries:
         return []
     return [

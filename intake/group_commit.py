@@ -9,7 +9,10 @@ each request still returns only once its own submission is durable. Under load t
 transaction per submission into a transaction per group, and a request alone is a group of one.
 
 The leader writes one group and hands the lead to the first request still waiting, so nobody
-writes for others indefinitely. If a group's transaction fails, nothing of it was kept (one
+writes for others indefinitely. It hands it on as soon as its group's commit is done, while it
+waits for that commit to be durable (the flush barrier): the next group's statements then
+overlap that wait, and may build on the committed group (a later transaction is later in the
+write-ahead log, so a crash cannot keep it and lose the earlier one). If a group's transaction fails, nothing of it was kept (one
 transaction), and each of its requests writes its submission alone, as a group of one, so that
 one bad submission cannot make the others fail: a request's answer is that of its own write.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,25 +92,38 @@ class GroupCommit:
     def _write_group(self) -> None:
         with self._lock:
             group = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_group))]
-        try:
-            ids = write_group(self.engine, group)
-        except BaseException as exc:  # noqa: BLE001 - each job then writes alone and reports
-            for job in group:
-                job.error = exc
-        else:
-            self.groups += 1
-            self.written += len(group)
-            for job in group:
-                job.outbox_id = ids[id(job)]
-                job.written = True
-        finally:
+        handed = False
+
+        def hand_on() -> None:
+            """Hand the lead on: the first one waiting writes the next group. Called once this
+            group's commit is done (the next group may then build on it), while this one waits
+            for its durability, or at the latest when this group is finished."""
+            nonlocal handed
+            if handed:
+                return
+            handed = True
             with self._lock:
-                if self._queue:  # hand the lead on: the first one waiting writes the next group
+                if self._queue:
                     following = self._queue[0]
                     following.lead = True
                     following.done.set()
                 else:
                     self._leading = False
+
+        try:
+            ids = write_group(self.engine, group, committed=hand_on)
+        except BaseException as exc:  # noqa: BLE001 - each job then writes alone and reports
+            for job in group:
+                job.error = exc
+        else:
+            with self._lock:
+                self.groups += 1
+                self.written += len(group)
+            for job in group:
+                job.outbox_id = ids[id(job)]
+                job.written = True
+        finally:
+            hand_on()
             for job in group:
                 job.lead = False
                 job.done.set()
@@ -178,9 +194,12 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def write_group(engine: Engine, group: Sequence[Job]) -> dict[int, int | None]:
+def write_group(
+    engine: Engine, group: Sequence[Job], *, committed: Callable[[], None] | None = None
+) -> dict[int, int | None]:
     """Write ``group`` in one transaction, durably; for each job (by ``id(job)``) its first
     message's outbox id, or None when its sender used its key before (nothing written for it).
+    ``committed``: called once the commit is done, before its durability is awaited.
     """
     subs = [_sub_json(job) for job in group]
     files = [dict(f, submission_id=job.row["id"]) for job in group for f in job.files]
@@ -196,7 +215,7 @@ def write_group(engine: Engine, group: Sequence[Job]) -> dict[int, int | None]:
                 if job.settled is not None:  # e.g. its journal entry, numbered in group order
                     acts.extend(job.settled.record(conn, pending))
         if acts:  # last, and the commit with it: the chain head stays locked until the commit
-            append_and_commit(conn, acts, first=pending, entries=False)
+            append_and_commit(conn, acts, first=pending, entries=False, committed=committed)
     out: dict[int, int | None] = {}
     for job in group:
         outbox_id = inserted.get(job.row["id"])
