@@ -60,7 +60,13 @@ from filing_registry.models import (
     SubmissionState,
     TrackerState,
 )
-from filing_registry.numbering import check_pattern, filing_year, format_reference, next_number
+from filing_registry.numbering import (
+    check_pattern,
+    filing_year,
+    format_reference,
+    next_number,
+    take_numbers,
+)
 from filing_registry.tracker import (
     ConfirmationError,
     ConfirmationLate,
@@ -132,6 +138,7 @@ __all__ = [
     "make_sessionmaker",
     "migrate",
     "next_number",
+    "take_numbers",
     "register",
     "transaction",
     "utcnow",

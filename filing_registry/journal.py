@@ -103,6 +103,7 @@ def enter(
     now: datetime,
     receipt_id: str | None = None,
     defer: list[Pending] | None = None,
+    seq: int | None = None,
 ) -> Entry:
     """Write the journal entry of ``submission`` with the next reference number of its year,
     and its status events, in the caller's transaction (plain statements, no ORM objects).
@@ -112,9 +113,12 @@ def enter(
     number is taken now and the entry's statement is added to ``defer``, for the caller to send
     together with its commit (the entry's ``id`` is then 0). A submission has at most one entry
     (unique ``filings.submission_id``): a second one fails and rolls its transaction back.
+    ``seq``: the number, taken already in this transaction for this entry by the caller (see
+    :func:`filing_registry.numbering.take_numbers`: several entries numbered in one statement).
     """
     year = filing_year(submission.received_at, reg.tz)
-    seq = next_number(executor, reg.office, year)
+    if seq is None:
+        seq = next_number(executor, reg.office, year)
     reference = format_reference(reg.pattern, reg.office, seq, year)
     tracker = TrackerState.AWAITING if reg.needs_confirmation else TrackerState.NOT_REQUIRED
     note = f"reference number {reference}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,12 +52,14 @@ def check_pattern(pattern: str) -> None:
     format_reference(pattern, "X", 1, 2000)
 
 
-#: insert the counter at 1 or increment it, for SQLite and PostgreSQL (indexed by "is it
-#: PostgreSQL"); built once, the values come with each execution
-_TAKE_NUMBER = tuple(
+#: insert the counter at ``count`` or add ``count`` to it, for SQLite and PostgreSQL (indexed by
+#: "is it PostgreSQL"); built once, the values come with each execution
+_TAKE_NUMBERS = tuple(
     ins(_COUNTERS)
+    .values(office=bindparam("office"), year=bindparam("year"), last_seq=bindparam("count"))
     .on_conflict_do_update(
-        index_elements=["office", "year"], set_={"last_seq": _COUNTERS.c.last_seq + 1}
+        index_elements=["office", "year"],
+        set_={"last_seq": _COUNTERS.c.last_seq + bindparam("count")},
     )
     .returning(_COUNTERS.c.last_seq)
     for ins in (sqlite_insert, pg_insert)
@@ -71,8 +73,17 @@ def next_number(executor: Executor, office: str, year: int) -> int:
     locked until the transaction ends. Take the number late in the transaction, so the lock
     is held briefly.
     """
-    stmt = _TAKE_NUMBER[dialect_of(executor) == "postgresql"]
-    seq = executor.execute(stmt, {"office": office, "year": year, "last_seq": 1}).scalar_one()
+    return take_numbers(executor, office, year, 1)
+
+
+def take_numbers(executor: Executor, office: str, year: int, count: int) -> int:
+    """Take the next ``count`` numbers of ``office``/``year`` in the caller's transaction (as
+    :func:`next_number`, in one statement); returns the last of them: they are
+    ``last - count + 1 … last``, and the caller must use every one in this transaction."""
+    if count < 1:
+        raise ValueError(f"cannot take {count} reference numbers")
+    stmt = _TAKE_NUMBERS[dialect_of(executor) == "postgresql"]
+    seq = executor.execute(stmt, {"office": office, "year": year, "count": count}).scalar_one()
     return int(seq)
 
 

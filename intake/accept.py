@@ -90,6 +90,12 @@ class Settled(Protocol):
     def stage(self) -> str:
         """Its first pipeline message."""
 
+    def prepare(self, executor: Executor, together: Sequence[Settled]) -> None:
+        """Called on the first of ``together`` (the settled submissions recorded in this
+        transaction, in the order they record) before any of them records: for what they may
+        do together (e.g. take their reference numbers in one statement)."""
+        ...
+
     def record(self, executor: Executor, pending: list[Pending]) -> list[Act]:
         """Write the rest (in the transaction, after the submission's row and lines; statements
         to send with the commit go to ``pending``) and return the audit entries of its acts."""
@@ -286,6 +292,8 @@ def accept(
                         conn, sub_id, rows, _lines(incoming, sub_id, settled), now, first_stage
                     )
                     pending: list[Pending] = []
+                    if settled is not None:
+                        settled.prepare(conn, [settled])
                     acts = [act, *(settled.record(conn, pending) if settled else ())]
                     # last, and the commit with it: the chain head stays locked to the commit
                     append_and_commit(conn, acts, first=pending, entries=False)

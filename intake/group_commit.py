@@ -12,9 +12,10 @@ The leader writes one group and hands the lead to the first request still waitin
 writes for others indefinitely. It hands it on as soon as its group's commit is done, while it
 waits for that commit to be durable (the flush barrier): the next group's statements then
 overlap that wait, and may build on the committed group (a later transaction is later in the
-write-ahead log, so a crash cannot keep it and lose the earlier one). If a group's transaction fails, nothing of it was kept (one
-transaction), and each of its requests writes its submission alone, as a group of one, so that
-one bad submission cannot make the others fail: a request's answer is that of its own write.
+write-ahead log, so a crash cannot keep it and lose the earlier one). If a group's transaction
+fails, nothing of it was kept (one transaction), and each of its requests writes its submission
+alone, as a group of one, so that one bad submission cannot make the others fail: a request's
+answer is that of its own write.
 
 Rows are inserted sorted by sender and deduplication key, so two groups racing for the same key
 lock it in the same order; a repeat of a key (even inside one group) inserts nothing and is
@@ -209,11 +210,14 @@ def write_group(
         inserted: dict[str, int] = {r[0]: r[1] for r in conn.execute(_INSERT_GROUP, params)}
         acts: list[Act] = []
         pending: list[Pending] = []
-        for job in group:
-            if job.row["id"] in inserted:
-                acts.append(job.act)
-                if job.settled is not None:  # e.g. its journal entry, numbered in group order
-                    acts.extend(job.settled.record(conn, pending))
+        new = [job for job in group if job.row["id"] in inserted]
+        settled = [job.settled for job in new if job.settled is not None]
+        if settled:  # e.g. their reference numbers, in group order, in one statement
+            settled[0].prepare(conn, settled)
+        for job in new:
+            acts.append(job.act)
+            if job.settled is not None:  # e.g. its journal entry
+                acts.extend(job.settled.record(conn, pending))
         if acts:  # last, and the commit with it: the chain head stays locked until the commit
             append_and_commit(conn, acts, first=pending, entries=False, committed=committed)
     out: dict[int, int | None] = {}

@@ -23,7 +23,9 @@ from filing_registry import (
     make_engine,
     make_sessionmaker,
     migrate,
+    next_number,
     register,
+    take_numbers,
     transaction,
 )
 from tests.dbs import new_submission, sqlite_url
@@ -178,3 +180,19 @@ def test_numbers_taken_in_sequence_are_one_to_n(
             select(Filing.seq).where(Filing.office == office).order_by(Filing.seq)
         ).scalars()
         assert list(stored) == committed
+
+
+def test_several_numbers_are_taken_in_one_statement_and_rolled_back_together(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        assert take_numbers(session, "MMO", 2026, 3) == 3  # a new counter: 1, 2, 3
+        assert next_number(session, "MMO", 2026) == 4
+        assert take_numbers(session, "MMO", 2027, 2) == 2  # each year its own counter
+    with pytest.raises(RuntimeError), transaction(sessions) as session:
+        assert take_numbers(session, "MMO", 2026, 5) == 9
+        raise RuntimeError("the registrations failed")
+    with transaction(sessions) as session:
+        assert take_numbers(session, "MMO", 2026, 1) == 5  # the five were never used
+        with pytest.raises(ValueError, match="cannot take 0"):
+            take_numbers(session, "MMO", 2026, 0)
