@@ -14,6 +14,11 @@ share one commit and one turn at the audit chain's lock; on PostgreSQL the three
 :func:`_record_valid`), elsewhere one claim per act. Anything else goes stage by stage. The
 form's bytes may come with the validate message (from intake; checked against the recorded
 SHA-256), so that a small form is not read back from the object store.
+With ``broker.register_at_intake`` (the default) a submission of one plainly unsigned XML form
+does not even come here to be registered: :func:`settle_at_intake` prepares the same three acts
+(the same checks, status lines, audit entries and journal entry) before intake writes, and
+intake records them in the transaction that records the submission (:mod:`intake.accept`), so
+the first message it sends is the receipt's. Whatever it declines or fails at comes here.
 The hot paths use plain statements on connections (on PostgreSQL: a few cached SQL texts), not
 ORM loads and flushes, and end with :func:`filing_registry.append_and_commit`.
 """
