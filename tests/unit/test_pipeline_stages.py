@@ -38,6 +38,14 @@ from podatelna.service import describe, file_submission
 accept_module = importlib.import_module("intake.accept")
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+#: the status lines and audit entries of an unsigned filing registered (each act its own)
+REGISTERED_EVENTS = ["received", "validated", "verified", "registered", "awaiting_confirmation"]
+REGISTERED_ACTS = [
+    "submission.received",
+    "submission.validated",
+    "submission.verified",
+    "filing.registered",
+]
 
 
 def _app(request: pytest.FixtureRequest, tmp_path: Path, *, at_intake: bool) -> App:
@@ -115,13 +123,8 @@ def test_a_valid_unsigned_filing_is_validated_verified_and_registered_in_one_go(
     state, events, acts, outbox = _trail(app, sid)
     assert state == "registered"
     # every act keeps its own status line, audit entry and (acknowledged) outbox row
-    assert events == ["received", "validated", "verified", "registered", "awaiting_confirmation"]
-    assert acts == [
-        "submission.received",
-        "submission.validated",
-        "submission.verified",
-        "filing.registered",
-    ]
+    assert events == REGISTERED_EVENTS
+    assert acts == REGISTERED_ACTS
     assert outbox == [("validate", True), ("verify", True), ("register", True), ("receipt", False)]
     with app.sessions() as s:
         sub = s.get(Submission, sid)
@@ -283,13 +286,8 @@ def test_a_valid_unsigned_form_is_registered_at_intake(app_at_intake: App) -> No
     assert acc.form_bytes is None  # nothing left to validate, so nothing to carry
     state, events, acts, outbox = _trail(app, sid)
     assert state == "registered"
-    assert events == ["received", "validated", "verified", "registered", "awaiting_confirmation"]
-    assert acts == [
-        "submission.received",
-        "submission.validated",
-        "submission.verified",
-        "filing.registered",
-    ]
+    assert events == REGISTERED_EVENTS
+    assert acts == REGISTERED_ACTS
     assert outbox == [("receipt", False)]
     assert _queued(app, "receipt") == [(sid,)] and _queued(app, "validate") == []
     with app.sessions() as s:
