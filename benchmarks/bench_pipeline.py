@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -132,14 +133,15 @@ def pipeline_rate(
             one(-1 - i)
         while pending():
             time.sleep(0.05)
-        groups = {
-            "intake (this process)": lambda: [os.getpid()],
-            "workers": lambda: [w.pid for w in workers],
-            "PostgreSQL": lambda: pids_of("postgres"),
-            "Redis": lambda: pids_of("redis-server"),
-            "S3 server": lambda: pids_of("weed"),
-        }
-        cpu_before = {name: {p: cpu_seconds([p]) for p in pids()} for name, pids in groups.items()}
+        cpu = CpuMeter(
+            {
+                "intake (this process)": lambda: [os.getpid()],
+                "workers": lambda: [w.pid for w in workers],
+                "PostgreSQL": lambda: pids_of("postgres"),
+                "Redis": lambda: pids_of("redis-server"),
+                "S3 server": lambda: pids_of("weed"),
+            }
+        )
         wall_start = time.time()
         start = time.perf_counter()
         with ThreadPoolExecutor(THREADS) as pool:
@@ -156,16 +158,7 @@ def pipeline_rate(
         while pending():
             time.sleep(0.25)
         elapsed = finished_at() - wall_start
-        used = {
-            name: sum(cpu_seconds([p]) - cpu_before[name].get(p, 0.0) for p in pids())
-            for name, pids in groups.items()
-        }
-        print(
-            "  CPU per submission: "
-            + ", ".join(f"{name} {1000 * t / n:.2f} ms" for name, t in used.items() if t > 0)
-            + f"; all {1000 * sum(used.values()) / n:.2f} ms",
-            file=sys.stderr,
-        )
+        cpu.report(n)
     finally:
         if processes:
             for w in workers:
@@ -176,6 +169,27 @@ def pipeline_rate(
         else:
             app.pipeline.stop_workers()
     return n / elapsed
+
+
+class CpuMeter:
+    """CPU time used by groups of processes (by name: a function listing their pids) from its
+    creation to :meth:`report`, which prints it per submission."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+        self.before = {name: {p: cpu_seconds([p]) for p in pids()} for name, pids in groups.items()}
+
+    def report(self, n: int) -> None:
+        used = {
+            name: sum(cpu_seconds([p]) - self.before[name].get(p, 0.0) for p in pids())
+            for name, pids in self.groups.items()
+        }
+        print(
+            "  CPU per submission: "
+            + ", ".join(f"{name} {1000 * t / n:.2f} ms" for name, t in used.items() if t > 0)
+            + f"; all {1000 * sum(used.values()) / n:.2f} ms",
+            file=sys.stderr,
+        )
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -240,10 +254,19 @@ def bare_rate(db_url: str, put, n: int) -> float:
         with engine.begin() as c:
             c.execute(t.insert().values(id=uuid.uuid4().hex, sha=sha))
 
+    print("bare calls:", file=sys.stderr)
+    cpu = CpuMeter(
+        {
+            "this process": lambda: [os.getpid()],
+            "PostgreSQL": lambda: pids_of("postgres"),
+            "S3 server": lambda: pids_of("weed"),
+        }
+    )
     start = time.perf_counter()
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(one, range(n)))
     elapsed = time.perf_counter() - start
+    cpu.report(n)
     md.drop_all(engine)
     return n / elapsed
 
