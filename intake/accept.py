@@ -4,7 +4,8 @@
 handed) and then writes the submission row, its files, an audit entry and the first pipeline
 message in **one** transaction (plain statements: this is the hot path of every filing; on
 PostgreSQL the submissions arriving at the same time share that transaction, see
-:mod:`intake.group_commit`). Only
+:mod:`intake.group_commit`); with a settle hook, in the same transaction, what the hook did
+(e.g. registering a plainly unsigned form, see :class:`Settled`). Only
 after that commit does the caller answer ``202``: an acknowledged submission is never lost. If
 anything fails before the commit, nothing was acknowledged; blobs already stored are
 content-addressed and harmless, and a retry with the same idempotency key stores nothing twice.

@@ -38,6 +38,9 @@ class App:
         failpoints.arm(settings.failpoints)
         self._broker_ok_at = float("-inf")
         self._broker_lock = threading.Lock()
+        #: until when (time.monotonic) intake leaves every submission to the pipeline, after
+        #: registering one at intake failed (see podatelna.pipeline.stages.settle_at_intake)
+        self.settle_paused_until = float("-inf")
 
     @cached_property
     def account_policy(self) -> AccountPolicy:

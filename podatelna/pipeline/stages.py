@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -901,17 +902,26 @@ class AtIntake:
         return [Act(**a) for a in acts]
 
 
+#: after registering a submission at intake failed (e.g. the timestamp authority did not
+#: answer), intake leaves every submission to the pipeline for this long, rather than making
+#: each request wait for the same failure (up to ``timestamp.timeout_seconds``) again
+SETTLE_PAUSE_SECONDS = 30.0
+
+
 def settle_at_intake(app: App, draft: Any) -> AtIntake | None:
     """Intake's settle hook (``broker.register_at_intake``): a submission of one plainly unsigned
     form (see :func:`plainly_unsigned`) that is valid is validated, verified and registered in
     the transaction that records it, so it is acknowledged with its reference number and needs
     no trip through the broker to get one. None (the pipeline does it, stage by stage, as for
     every other submission) for anything else: attachments, a signature to verify, a data-box
-    message, an invalid form, a form whose type requires a signature, or any failure here.
+    message, an invalid form, a form whose type requires a signature, or any failure here (and
+    then, for :data:`SETTLE_PAUSE_SECONDS`, every submission).
     """
     row = draft.row
     form = draft.form
     if form is None or len(draft.files) != 1 or row["channel_data"] or not plainly_unsigned(form):
+        return None
+    if time.monotonic() < app.settle_paused_until:
         return None
     sub = Loaded(
         **{name: row.get(name) for name in _SUB_COLUMNS},
@@ -921,7 +931,13 @@ def settle_at_intake(app: App, draft: Any) -> AtIntake | None:
         checked = _check(app, sub, form)
         onward = _onward(app, sub, checked)
     except Exception:  # noqa: BLE001 - the validate stage does it again and reports it
-        log.warning("submission %s: left to the pipeline", sub.id, exc_info=True)
+        app.settle_paused_until = time.monotonic() + SETTLE_PAUSE_SECONDS
+        log.warning(
+            "submission %s: left to the pipeline, as every submission for the next %.0f s",
+            sub.id,
+            SETTLE_PAUSE_SECONDS,
+            exc_info=True,
+        )
         return None
     if onward is None:
         return None

@@ -378,16 +378,26 @@ def test_a_failure_at_intake_leaves_the_submission_to_the_stages(
     app_at_intake: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whatever goes wrong while preparing the acts at intake (here: the timestamp authority)
-    does not refuse the submission: it is recorded as received, for the validate stage."""
+    does not refuse the submission: it is recorded as received, for the validate stage; and
+    for a while intake does not try again, so that requests do not each wait for the failure."""
     app = app_at_intake
 
-    def down(_digest: bytes) -> bytes:
+    calls: list[bytes] = []
+
+    def down(digest: bytes) -> bytes:
+        calls.append(digest)
         raise ConnectionError("the timestamp authority is not reachable")
 
     monkeypatch.setattr(app.timestamper, "timestamp_token", down)
     acc = _file_acceptance(app, "obecne-podani")
     assert acc.state == "received" and acc.form_bytes is not None
     assert _trail(app, acc.submission_id)[3] == [("validate", False)]
+    # for a while the next ones do not wait for the authority at intake: straight to the pipeline
+    again = _file_acceptance(app, "parkovani")
+    assert again.state == "received" and len(calls) == 1
     monkeypatch.undo()
-    assert [m[1] for m in app.pipeline.run_inline(acc.submission_id, "validate")] == ["receipt"]
-    assert _trail(app, acc.submission_id)[0] == "registered"
+    for sid in (acc.submission_id, again.submission_id):
+        assert [m[1] for m in app.pipeline.run_inline(sid, "validate")] == ["receipt"]
+        assert _trail(app, sid)[0] == "registered"
+    app.settle_paused_until = float("-inf")  # the pause over: registered at intake again
+    assert _file_acceptance(app, "obecne-podani").state == "registered"
