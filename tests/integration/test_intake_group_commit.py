@@ -33,6 +33,7 @@ from podatelna.app import App
 from podatelna.config import load_settings
 from podatelna.service import describe, file_submission
 from schemas import sample_path
+from tests.threads import run_together
 
 pytestmark = pytest.mark.integration
 
@@ -84,38 +85,27 @@ def test_concurrent_submissions_share_transactions_and_keep_their_own_answers(
 
 def _file_concurrently(app: App, at_intake: bool) -> None:
     threads_n, per_thread, shared_keys = 12, 8, 4
-    start = threading.Barrier(threads_n)
-    errors: list[BaseException] = []
     answers: list[tuple[str, str, bool]] = []  # (key, id, created)
     lock = threading.Lock()
 
     def sender(n: int) -> None:
-        try:
-            start.wait(30)
-            for i in range(per_thread):
-                # each thread files its own keys, and every thread files the shared ones too
-                keys = [f"own-{n}-{i}"] + ([f"shared-{i}"] if i < shared_keys else [])
-                for key in keys:
-                    got = file_submission(
-                        app,
-                        Incoming(
-                            "cli",
-                            Sender("jana@example.cz"),
-                            IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
-                            idempotency_key=key,
-                        ),
-                    )
-                    with lock:
-                        answers.append((key, got.submission_id, got.created))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(per_thread):
+            # each thread files its own keys, and every thread files the shared ones too
+            keys = [f"own-{n}-{i}"] + ([f"shared-{i}"] if i < shared_keys else [])
+            for key in keys:
+                got = file_submission(
+                    app,
+                    Incoming(
+                        "cli",
+                        Sender("jana@example.cz"),
+                        IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+                        idempotency_key=key,
+                    ),
+                )
+                with lock:
+                    answers.append((key, got.submission_id, got.created))
 
-    threads = [threading.Thread(target=sender, args=(n,)) for n in range(threads_n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
-    assert not errors, errors
+    run_together(sender, [(n,) for n in range(threads_n)], timeout=180)
 
     by_key: dict[str, set[str]] = {}
     created: dict[str, int] = {}

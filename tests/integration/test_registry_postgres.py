@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +25,7 @@ from filing_registry import (
 )
 from filing_registry.durable import flush_group
 from tests.dbs import new_submission
+from tests.threads import run_together
 
 pytestmark = pytest.mark.integration
 
@@ -84,33 +84,22 @@ def test_audit_chain_stays_linear_with_two_concurrent_writers(engine: Engine) ->
     migrate(engine)
     sessions = make_sessionmaker(engine)
     per_thread = 150
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def writer(name: str) -> None:
-        try:
-            start.wait(30)
-            for i in range(per_thread):
-                with transaction(sessions) as session:
-                    audit(
-                        session,
-                        at=T0 + timedelta(seconds=i),
-                        actor=name,
-                        action="submit",
-                        object_type="submission",
-                        object_id=f"{name}-{i}",
-                        subject=f"{name}@example.cz",
-                        details={"i": i, "name": name},
-                    )
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(per_thread):
+            with transaction(sessions) as session:
+                audit(
+                    session,
+                    at=T0 + timedelta(seconds=i),
+                    actor=name,
+                    action="submit",
+                    object_type="submission",
+                    object_id=f"{name}-{i}",
+                    subject=f"{name}@example.cz",
+                    details={"i": i, "name": name},
+                )
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in ("alpha", "beta")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    run_together(writer, [("alpha",), ("beta",)], timeout=120)
 
     with sessions() as session:
         report = verify_chain(session)
@@ -144,39 +133,28 @@ def test_audit_chain_with_four_writers_sessions_and_connections(engine: Engine) 
     migrate(engine)
     sessions = make_sessionmaker(engine)
     per_thread = 60
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def writer(name: str, via_session: bool) -> None:
-        try:
-            start.wait(30)
-            for i in range(per_thread):
-                kw = {
-                    "at": T0 + timedelta(microseconds=i),
-                    "actor": name,
-                    "action": "submit",
-                    "object_type": "submission",
-                    "object_id": f"{name}-{i}",
-                    "subject": f'Žluťoučký ,"seq":0,"subject": {name}',
-                    "details": {"i": i, "nested": {"a": 1, "seq": 0, "subject": None}},
-                }
-                if via_session:
-                    with transaction(sessions) as session:
-                        audit(session, **kw)  # type: ignore[arg-type]
-                else:  # two acts and the commit in one round trip, through a connection
-                    with engine.begin() as conn:
-                        acts = [Act(**kw), Act(**dict(kw, action="register"))]  # type: ignore[arg-type]
-                        entries = append_and_commit(conn, acts)
-                        assert entries[1].prev_hash == entries[0].hash
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(per_thread):
+            kw = {
+                "at": T0 + timedelta(microseconds=i),
+                "actor": name,
+                "action": "submit",
+                "object_type": "submission",
+                "object_id": f"{name}-{i}",
+                "subject": f'Žluťoučký ,"seq":0,"subject": {name}',
+                "details": {"i": i, "nested": {"a": 1, "seq": 0, "subject": None}},
+            }
+            if via_session:
+                with transaction(sessions) as session:
+                    audit(session, **kw)  # type: ignore[arg-type]
+            else:  # two acts and the commit in one round trip, through a connection
+                with engine.begin() as conn:
+                    acts = [Act(**kw), Act(**dict(kw, action="register"))]  # type: ignore[arg-type]
+                    entries = append_and_commit(conn, acts)
+                    assert entries[1].prev_hash == entries[0].hash
 
-    threads = [threading.Thread(target=writer, args=(f"w{n}", n % 2 == 0)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    run_together(writer, [(f"w{n}", n % 2 == 0) for n in range(4)], timeout=120)
     with sessions() as session:
         report = verify_chain(session)
     assert report.ok, report.summary()
@@ -222,25 +200,14 @@ def test_concurrent_commits_share_flush_barriers(engine: Engine) -> None:
     group = flush_group(engine.url.render_as_string(hide_password=True))
     before = group.barriers + group.shared
     threads_n, per_thread = 8, 40
-    start = threading.Barrier(threads_n)
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            start.wait(30)
-            for i in range(per_thread):
-                with engine.begin() as conn:
-                    act = Act(T0, f"w{n}", "submit", "submission", f"w{n}-{i}")
-                    append_and_commit(conn, [act], entries=False)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+        for i in range(per_thread):
+            with engine.begin() as conn:
+                act = Act(T0, f"w{n}", "submit", "submission", f"w{n}-{i}")
+                append_and_commit(conn, [act], entries=False)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(threads_n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors
+    run_together(writer, [(n,) for n in range(threads_n)], timeout=120)
     assert group.barriers + group.shared - before == threads_n * per_thread
     with make_sessionmaker(engine)() as s:
         report = verify_chain(s)

@@ -36,6 +36,7 @@ from podatelna.config import load_settings
 from podatelna.service import file_submission
 from podatelna.tracker_jobs import link_confirmation, run_periodically, sweep_tracker
 from podatelna.web.clerk_api import clerk_router
+from tests.threads import run_together
 from tests.users import bearer
 
 pytestmark = pytest.mark.integration
@@ -174,23 +175,8 @@ def test_sweeper_with_frozen_clock_reminds_then_lapses_once(app: App) -> None:
 
 
 def _race(app: App, n: int, now: datetime) -> list[dict[str, int]]:
-    barrier = threading.Barrier(n)
     results: list[dict[str, int]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(sweep_tracker(app, now))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
+    run_together(lambda: results.append(sweep_tracker(app, now)), [()] * n, timeout=60)
     return results
 
 
