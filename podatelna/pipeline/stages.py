@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,7 @@ from validators import (
 from validators.errors import UnsafeFilename
 
 if TYPE_CHECKING:
+    from intake.accept import Draft
     from podatelna.app import App
 
 log = logging.getLogger(__name__)
@@ -356,6 +357,32 @@ def _audit_state(sub: Loaded, state: str, now: Any, **details: Any) -> dict[str,
     }
 
 
+#: the status line of a form (and its attachments) found valid
+VALID_NOTE = "form and attachments valid"
+
+
+def _verified_note(verified: Verified) -> str:
+    """The status line of a verification that does not reject the submission."""
+    return "recognised signature" if verified.recognised else "no recognised signature"
+
+
+def _valid_values(checked: Checked, verified: Verified) -> dict[str, Any]:
+    """The submission's columns once it is validated and verified."""
+    return dict(checked.values, verification=verified.verification)
+
+
+def _valid_audits(
+    sub: Loaded, checked: Checked, verified: Verified, now: Any
+) -> list[dict[str, Any]]:
+    """The audit entries of the acts *validated* and *verified* of a valid submission."""
+    return [
+        _audit_state(
+            sub, S.VALIDATED.value, now, problems=len(checked.reasons), form_type=checked.form_type
+        ),
+        _audit_state(sub, S.VERIFIED.value, now, recognised=verified.recognised),
+    ]
+
+
 def _append_audits(
     conn: Connection, audits: list[dict[str, Any]], pending: list[Pending] | None = None
 ) -> None:
@@ -448,9 +475,7 @@ def _record_validation(
         new_state,
         app,
         values=checked.values,
-        note="form and attachments valid"
-        if checked.ok
-        else f"{len(checked.reasons)} problem(s) found",
+        note=VALID_NOTE if checked.ok else f"{len(checked.reasons)} problem(s) found",
         next_stage="verify" if checked.ok else "reject_notice",
     )
     if nxt is None:
@@ -496,8 +521,7 @@ def _record_valid(
     with the claims one by one.
     """
     now = app.clock.now()
-    values = dict(checked.values, verification=verified.verification)
-    note = "recognised signature" if verified.recognised else "no recognised signature"
+    values = _valid_values(checked, verified)
     params: dict[str, Any] = {
         "sid": sub.id,
         "expected": S.RECEIVED.value,
@@ -506,7 +530,7 @@ def _record_valid(
         "stages": ["validate", "verify", "register"],
         "media": json.dumps(_changed_media_types(sub, checked)),
         "ev_states": [S.VALIDATED.value, S.VERIFIED.value],
-        "ev_notes": ["form and attachments valid", note],
+        "ev_notes": [VALID_NOTE, _verified_note(verified)],
         "ob_stages": ["verify", "register", "receipt"],
         "ob_acked": [True, True, False],
         **_value_params(values),
@@ -515,12 +539,7 @@ def _record_valid(
     if not rows:
         return None
     receipt_id = next(int(i) for i, stage in rows if stage == "receipt")
-    audits.append(
-        _audit_state(
-            sub, S.VALIDATED.value, now, problems=len(checked.reasons), form_type=checked.form_type
-        )
-    )
-    audits.append(_audit_state(sub, S.VERIFIED.value, now, recognised=verified.recognised))
+    audits.extend(_valid_audits(sub, checked, verified, now))
     return (receipt_id, "receipt", sub.id)
 
 
@@ -701,7 +720,7 @@ def _record_verification(
     if verified.must_reject:
         note = "recognised signature required"
     else:
-        note = "recognised signature" if verified.recognised else "no recognised signature"
+        note = _verified_note(verified)
     nxt = _advance(
         conn,
         sub.id,
@@ -835,7 +854,7 @@ def register_stage(app: App, sid: str) -> list[Next]:
 # -- at intake ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class AtIntake:
     """A plainly unsigned form validated, verified and ready to register at intake: what
     :func:`intake.accept` records with the submission (an :class:`intake.accept.Settled`)."""
@@ -847,11 +866,11 @@ class AtIntake:
     state: str = S.REGISTERED.value
     stage: str = "receipt"
     #: its reference number, once :meth:`prepare` took it
-    numbers: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    seq: int | None = None
 
     @property
     def values(self) -> dict[str, Any]:
-        return dict(self.checked.values, verification=self.verified.verification)
+        return _valid_values(self.checked, self.verified)
 
     @property
     def media_types(self) -> dict[int, str]:
@@ -859,10 +878,9 @@ class AtIntake:
 
     @property
     def lines(self) -> list[dict[str, Any]]:
-        note = "recognised signature" if self.verified.recognised else "no recognised signature"
         return [
-            {"state": S.VALIDATED.value, "note": "form and attachments valid"},
-            {"state": S.VERIFIED.value, "note": note},
+            {"state": S.VALIDATED.value, "note": VALID_NOTE},
+            {"state": S.VERIFIED.value, "note": _verified_note(self.verified)},
         ]
 
     def prepare(self, executor: Executor, together: Sequence[Any]) -> None:
@@ -878,7 +896,7 @@ class AtIntake:
         for (office, year), items in sorted(by_counter.items()):
             last = take_numbers(executor, office, year, len(items))
             for seq, item in enumerate(items, last - len(items) + 1):
-                item.numbers["seq"] = seq
+                item.seq = seq
 
     def record(self, executor: Executor, pending: list[Pending]) -> list[Act]:
         """The journal entry (its number taken by :meth:`prepare`, or now; its row sent with
@@ -891,14 +909,11 @@ class AtIntake:
             now=now,
             receipt_id=self.planned.receipt_id,
             defer=pending,
-            seq=self.numbers.get("seq"),
+            seq=self.seq,
         )
         failpoints.hit("register:at_intake")  # the number taken, nothing committed
-        acts = [
-            _audit_state(sub, S.VALIDATED.value, now, problems=0, form_type=self.checked.form_type),
-            _audit_state(sub, S.VERIFIED.value, now, recognised=self.verified.recognised),
-            _registered_audit(sub, self.planned, entry.reference, now),
-        ]
+        acts = _valid_audits(sub, self.checked, self.verified, now)
+        acts.append(_registered_audit(sub, self.planned, entry.reference, now))
         return [Act(**a) for a in acts]
 
 
@@ -908,7 +923,7 @@ class AtIntake:
 SETTLE_PAUSE_SECONDS = 30.0
 
 
-def settle_at_intake(app: App, draft: Any) -> AtIntake | None:
+def settle_at_intake(app: App, draft: Draft) -> AtIntake | None:
     """Intake's settle hook (``broker.register_at_intake``): a submission of one plainly unsigned
     form (see :func:`plainly_unsigned`) that is valid is validated, verified and registered in
     the transaction that records it, so it is acknowledged with its reference number and needs
@@ -923,10 +938,8 @@ def settle_at_intake(app: App, draft: Any) -> AtIntake | None:
         return None
     if time.monotonic() < app.settle_paused_until:
         return None
-    sub = Loaded(
-        **{name: row.get(name) for name in _SUB_COLUMNS},
-        files=(LoadedFile(id=0, **draft.files[0]),),
-    )
+    columns: dict[str, Any] = {name: row.get(name) for name in _SUB_COLUMNS}  # None: not yet
+    sub = Loaded(**columns, files=(LoadedFile(id=0, **draft.files[0]),))
     try:
         checked = _check(app, sub, form)
         onward = _onward(app, sub, checked)
