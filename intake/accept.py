@@ -107,6 +107,13 @@ class Settled(Protocol):
 #: intake (a :class:`Settled`) or by the pipeline (None); it must not write anything itself
 Settle = Callable[[Draft], Settled | None]
 
+#: sends committed first messages ``(outbox id, stage, submission id)`` to the pipeline, with
+#: the forms' bytes by submission id where kept (see :attr:`Acceptance.form_bytes`); on
+#: PostgreSQL called once for the submissions recorded together (see
+#: :mod:`intake.group_commit`), after their commit is durable. It may raise: the messages are
+#: then left to the caller (:attr:`Acceptance.sent` is False), and the outbox keeps them anyway.
+Send = Callable[[Sequence[tuple[int, str, str]], Mapping[str, bytes]], None]
+
 
 class Stored(Protocol):
     key: str
@@ -155,6 +162,8 @@ class Acceptance:
     #: the form's bytes as received, when small (see :data:`FORM_HINT_MAX`): the first stage
     #: may take them from its message instead of reading them back from the store
     form_bytes: bytes | None = field(default=None, repr=False)
+    #: the first message was sent already (through :func:`accept`'s ``send``)
+    sent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.submission_id, "state": self.state, "created": self.created}
@@ -204,6 +213,7 @@ def accept(
     first_stage: str = "validate",
     id_factory: Callable[[], str] = new_id,
     settle: Settle | None = None,
+    send: Send | None = None,
 ) -> Acceptance:
     """Store the files, then record the submission; return it (new or the earlier one).
 
@@ -212,6 +222,10 @@ def accept(
     transaction as the submission itself, so the submission is acknowledged either as received
     or as past those stages, never in between; a repeat of a key is answered as always, and
     what the hook prepared for it is dropped.
+
+    ``send``: on PostgreSQL, the writer of a group of submissions sends their first messages
+    with it in one call once they are durable (:attr:`Acceptance.sent`); elsewhere, and when it
+    fails, the caller sends the message of :attr:`Acceptance.outbox_ids` itself.
     """
     if not incoming.sender.id:
         raise BadRequest("The sender's identity is missing.")
@@ -280,11 +294,14 @@ def accept(
     # Insert unless this sender already used this key: a repeat (or a concurrent twin, whose
     # commit this waits for) inserts nothing and gets the earlier submission.
     outbox_id: int | None = None
+    sent = False
+    form = kept.value() if settled is None else None
     try:
         if engine.dialect.name == "postgresql":  # with the submissions arriving at once
             lines = _lines(incoming, sub_id, settled)
-            job = Job(row, rows, lines, first_stage, act, settled)
+            job = Job(row, rows, lines, first_stage, act, settled, send=send, form=form)
             outbox_id = writer_for(engine).write(job)
+            sent = job.sent
         else:
             # a Connection straight from the engine: an ORM Session would only hand one out
             with engine.begin() as conn:
@@ -311,7 +328,8 @@ def accept(
         settled.state if settled is not None else SubmissionState.RECEIVED.value,
         True,
         ((outbox_id, first_stage, sub_id),),
-        form_bytes=kept.value() if settled is None else None,
+        form_bytes=form,
+        sent=sent,
     )
 
 

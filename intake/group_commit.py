@@ -8,6 +8,10 @@ the commit (see :func:`filing_registry.append_and_commit`), one flush barrier. T
 each request still returns only once its own submission is durable. Under load that turns a
 transaction per submission into a transaction per group, and a request alone is a group of one.
 
+Once the group is durable, the leader also sends the group's first pipeline messages, in one
+call of the requests' ``send`` (see :data:`intake.accept.Send`): one broker round trip for the
+group instead of one per request. If that fails, each request sends its own, as without grouping.
+
 The leader writes one group and hands the lead to the first request still waiting, so nobody
 writes for others indefinitely. It hands it on as soon as its group's commit is done, while it
 waits for that commit to be durable (the flush barrier): the next group's statements then
@@ -25,6 +29,7 @@ answered with the earlier submission, as without grouping.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -36,7 +41,9 @@ from sqlalchemy import Engine, text
 from filing_registry import Act, Pending, append_and_commit
 
 if TYPE_CHECKING:
-    from intake.accept import Settled
+    from intake.accept import Send, Settled
+
+log = logging.getLogger(__name__)
 
 #: the most submissions written in one transaction
 MAX_GROUP = 32
@@ -53,10 +60,15 @@ class Job:
     act: Act  # its audit entry
     #: what intake's settle hook did for it (written after the rows, see intake.accept.Settled)
     settled: Settled | None = None
+    #: how its first message is sent (by the group's writer, see :func:`send_group`), and the
+    #: form's bytes to send along with it
+    send: Send | None = None
+    form: bytes | None = field(default=None, repr=False)
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # this job's thread writes the next group
     written: bool = False
     outbox_id: int | None = None  # None once written: the sender had used the key before
+    sent: bool = False  # its first message was sent with its group's
     error: BaseException | None = None
 
 
@@ -123,6 +135,7 @@ class GroupCommit:
             for job in group:
                 job.outbox_id = ids[id(job)]
                 job.written = True
+            send_group(group)
         finally:
             hand_on()
             for job in group:
@@ -173,6 +186,28 @@ SELECT s.id, x.stage, x.received_at FROM s JOIN x ON x.id = s.id
 RETURNING submission_id, id
 """
 )
+
+
+def send_group(group: Sequence[Job]) -> None:
+    """Send the first messages of the new submissions of a durable ``group``: one call per
+    ``send`` (all of a process's requests normally share one). A failure is logged and leaves
+    those jobs unsent, for their requests to send themselves."""
+    batches: dict[Send, list[Job]] = {}
+    for job in group:
+        if job.send is not None and job.outbox_id is not None:
+            batches.setdefault(job.send, []).append(job)
+    for send, jobs in batches.items():
+        messages = [(int(job.outbox_id or 0), job.stage, job.row["id"]) for job in jobs]
+        forms = {job.row["id"]: job.form for job in jobs if job.form is not None}
+        try:
+            send(messages, forms)
+        except Exception:  # noqa: BLE001 - each request then sends its own
+            log.warning(
+                "could not send a group's first messages; each sends its own", exc_info=True
+            )
+            continue
+        for job in jobs:
+            job.sent = True
 
 
 def _sub_json(job: Job) -> dict[str, Any]:

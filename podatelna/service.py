@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from filing_registry import Filing, NotFound, Submission
 from intake import Acceptance, Incoming, Unavailable, accept
-from podatelna import failpoints
 from podatelna.pipeline.stages import settle_at_intake
 
 if TYPE_CHECKING:
@@ -43,14 +42,17 @@ def file_submission(app: App, incoming: Incoming) -> Acceptance:
             settle=partial(settle_at_intake, app)
             if app.settings.broker.register_at_intake
             else None,
+            send=app.pipeline.send_first,
         )
     except errors.StoreUnavailable as exc:
         raise Unavailable(
             "The object store is not reachable, so nothing was accepted; try again later."
         ) from exc
-    failpoints.hit("intake:before_dispatch")  # committed, its first message not yet sent
+    if acceptance.sent:  # with the others recorded together (see intake.group_commit)
+        return acceptance
+    forms = {acceptance.submission_id: acceptance.form_bytes} if acceptance.form_bytes else {}
     try:
-        app.pipeline.dispatch(acceptance.outbox_ids, form=acceptance.form_bytes)
+        app.pipeline.send_first(acceptance.outbox_ids, forms)
     except Exception:  # noqa: BLE001 - committed: the sweeper sends it later
         log.warning("could not send the first stage now; the sweeper will", exc_info=True)
     return acceptance

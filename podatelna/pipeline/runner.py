@@ -1,11 +1,13 @@
 """Wiring of the stages to dramatiq: actors, dispatch of outbox messages, workers, sweeper.
 
-Stage messages carry the submission id (and a *validate* message from intake, the small form's
-bytes, checked against their recorded SHA-256 before use). A stage commits its result together
-with the next stage's outbox row; :meth:`Pipeline.dispatch` then sends the message, and the
-consuming stage marks the row delivered. A message lost between commit and send stays unmarked
-in the outbox and the sweeper sends it; a submission that sits in a non-final state past the
-lease is sent again. Stages are idempotent, so duplicates are harmless.
+Stage messages carry a submission id, or several (the messages of one stage sent together, up
+to :data:`BATCH`; the worker runs them one after another), and a *validate* message from intake
+the small forms' bytes, checked against their recorded SHA-256 before use. A stage commits its
+result together with the next stage's outbox row; :meth:`Pipeline.dispatch` then sends the
+message, and the consuming stage marks the row delivered. A message lost between commit and
+send stays unmarked in the outbox and the sweeper sends it; a submission that sits in a
+non-final state past the lease is sent again. Stages are idempotent, so duplicates are
+harmless.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import base64
 import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from sqlalchemy import select, update
 
 from filing_registry import OutboxMessage, Submission, SubmissionState
+from podatelna import failpoints
 from podatelna.pipeline.broker import build_broker
 from podatelna.pipeline.stages import RUNNERS, STAGE_FOR_STATE, Next, validate
 
@@ -28,6 +32,12 @@ if TYPE_CHECKING:
     from podatelna.app import App
 
 log = logging.getLogger(__name__)
+
+#: the most submissions one stage message carries. Their worker thread runs them one after
+#: another, so a batch is kept small: a burst still spreads over the worker threads, while
+#: the submissions recorded together at intake (a few, see intake.group_commit) go in one
+#: broker round trip.
+BATCH = 4
 
 
 class Pipeline:
@@ -43,13 +53,31 @@ class Pipeline:
         self._stop = threading.Event()
 
     def _declare(self, stage: str, fn: object) -> dramatiq.Actor:
-        def run(submission_id: str, form: str | None = None) -> None:
-            if form is not None and stage == "validate":
-                ids = validate(self.app, submission_id, form=base64.b64decode(form))
-            else:
-                ids = RUNNERS[stage](self.app, submission_id)
-            if ids:
-                self.dispatch(ids)
+        def run(
+            submission_id: str, form: str | None = None, more: list[list[str]] | None = None
+        ) -> None:
+            """Run the stage for ``submission_id`` (``form``: its form's bytes, base64) and for
+            each ``[id, form or ""]`` of ``more``, one after another. If one fails, the others
+            still run and send their next messages; then the first failure is raised, so the
+            message is retried (the stage is idempotent: those done already do nothing again)."""
+            batch = [(submission_id, form), *((m[0], m[1] or None) for m in more or ())]
+            following: list[Next] = []
+            failure: Exception | None = None
+            for sid, hint in batch:
+                try:
+                    if hint is not None and stage == "validate":
+                        following += validate(self.app, sid, form=base64.b64decode(hint))
+                    else:
+                        following += RUNNERS[stage](self.app, sid)
+                except Exception as exc:
+                    if len(batch) == 1:
+                        raise
+                    log.warning("stage %s failed for %s (batch of %d)", stage, sid, len(batch))
+                    failure = failure or exc
+            if following:
+                self.dispatch(following)
+            if failure is not None:
+                raise failure
 
         run.__name__ = f"stage_{stage}"
         return dramatiq.Actor(
@@ -64,23 +92,40 @@ class Pipeline:
     # -- sending -----------------------------------------------------------------------------
 
     def dispatch(
-        self, messages: list[Next] | tuple[Next, ...], *, form: bytes | None = None
+        self, messages: Sequence[Next], *, forms: Mapping[str, bytes] | None = None
     ) -> int:
-        """Send committed outbox messages ``(id, stage, submission id)`` to the broker.
+        """Send committed outbox messages ``(id, stage, submission id)`` to the broker, those
+        of one stage together, up to :data:`BATCH` per broker message.
 
         The row is marked delivered by the stage that consumes it (in its own transaction), so
         sending costs no database write; a row still unmarked after the lease is sent again by
-        the sweeper. ``form``: the form's bytes as intake received them, sent along with a
-        *validate* message so that the stage need not read them back from the object store
-        (it uses them only if their SHA-256 is the one recorded for the form).
+        the sweeper. ``forms``: forms' bytes as intake received them, by submission id, sent
+        along with a *validate* message so that the stage need not read them back from the
+        object store (it uses them only if their SHA-256 is the one recorded for the form).
+        Returns the number of broker messages sent.
         """
-        hint = base64.b64encode(form).decode() if form is not None else None
+        by_stage: dict[str, list[tuple[str, str]]] = {}
         for _id, stage, submission_id in messages:
-            if hint is not None and stage == "validate":
-                self.actors[stage].send(submission_id, form=hint)
-            else:
-                self.actors[stage].send(submission_id)
-        return len(messages)
+            form = forms.get(submission_id) if forms and stage == "validate" else None
+            hint = base64.b64encode(form).decode() if form is not None else ""
+            by_stage.setdefault(stage, []).append((submission_id, hint))
+        sent = 0
+        for stage, items in by_stage.items():
+            for start in range(0, len(items), BATCH):
+                (first, hint), *more = items[start : start + BATCH]
+                kwargs: dict[str, Any] = {}
+                if hint:
+                    kwargs["form"] = hint
+                if more:
+                    kwargs["more"] = [list(m) for m in more]
+                self.actors[stage].send(first, **kwargs)
+                sent += 1
+        return sent
+
+    def send_first(self, messages: Sequence[Next], forms: Mapping[str, bytes]) -> None:
+        """Send the first messages of submissions intake has just recorded (its ``send``)."""
+        failpoints.hit("intake:before_dispatch")  # committed, the first messages not yet sent
+        self.dispatch(messages, forms=forms)
 
     def run_inline(self, submission_id: str, stage: str) -> list[Next]:
         """Run one stage in this thread (tests, benchmarks); returns the messages it wrote."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dramatiq import Message
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -152,6 +153,13 @@ def _file_concurrently(app: App, at_intake: bool) -> None:
     writer = writer_for(app.engine)
     assert writer.written == len(answers)
     assert writer.groups < writer.written  # submissions did share transactions
+    # each new submission's first message was sent exactly once, most with their group's
+    stage = "receipt" if at_intake else "validate"
+    queue = app.pipeline.broker.queues[app.pipeline.actors[stage].queue_name]
+    sent = [Message.decode(m) for m in list(queue.queue)]
+    carried = [i for m in sent for i in [m.args[0], *(x[0] for x in m.kwargs.get("more", []))]]
+    assert sorted(carried) == sorted(sid for ids in by_key.values() for sid in ids)
+    assert len(sent) < new
 
 
 def _job(sender: str, key: str) -> Job:
@@ -198,6 +206,95 @@ def test_a_key_used_twice_in_one_group_is_written_once(app: App) -> None:
     # the channel data is kept as given (not re-encoded through jsonb)
     assert all(r[1] == {"note": "ž", "b": 1, "a": 2} for r in rows)
     assert _count(app, OutboxMessage) == 2
+
+
+def _queue_behind_a_busy_leader(writer: GroupCommit, jobs: list[Job]) -> list[threading.Thread]:
+    """Start a request per job; they queue and wait while a leader is busy (as flagged)."""
+    writer._leading = True
+    threads = [threading.Thread(target=writer.write, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(writer._queue) < len(jobs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(writer._queue) == len(jobs)
+    return threads
+
+
+def test_a_group_sends_its_first_messages_together_once_they_are_durable(app: App) -> None:
+    writer = GroupCommit(app.engine)
+    calls: list[tuple[list[tuple[int, str, str]], dict[str, bytes], int]] = []
+
+    def send(messages: Any, forms: Any) -> None:
+        with app.sessions() as s:  # committed before they are sent
+            committed = s.execute(select(func.count()).select_from(Submission)).scalar_one()
+        calls.append((list(messages), dict(forms), committed))
+
+    jobs = [_job("a@x.cz", f"k{i}") for i in range(3)]
+    for i, job in enumerate(jobs):
+        job.send = send
+        job.form = b"<f/>" if i == 1 else None
+    repeat = _job("a@x.cz", "k0")  # a repeat of the first key: written as nothing, sends nothing
+    repeat.send = send
+    threads = _queue_behind_a_busy_leader(writer, [*jobs, repeat])
+    writer._write_group()  # as the busy leader would: all in one group
+    for t in threads:
+        t.join(30)
+    assert len(calls) == 1
+    messages, forms, committed = calls[0]
+    with app.sessions() as s:
+        outbox = s.execute(select(OutboxMessage.id, OutboxMessage.submission_id)).all()
+    assert sorted(messages) == sorted((i, "validate", sid) for i, sid in outbox)
+    assert {m[2] for m in messages} == {job.row["id"] for job in jobs}
+    assert forms == {jobs[1].row["id"]: b"<f/>"}
+    assert committed == 3
+    assert all(job.sent for job in jobs) and not repeat.sent
+
+
+def test_a_group_that_cannot_send_leaves_each_request_to_send_its_own(app: App) -> None:
+    """The broker refusing the group's messages refuses nobody's submission: written, not sent
+    (the request then sends its own, see podatelna.service, and the outbox keeps it anyway)."""
+    writer = GroupCommit(app.engine)
+
+    def send(messages: Any, forms: Any) -> None:
+        raise ConnectionError("the broker is not reachable")
+
+    jobs = [_job("a@x.cz", f"k{i}") for i in range(2)]
+    for job in jobs:
+        job.send = send
+    threads = _queue_behind_a_busy_leader(writer, jobs)
+    writer._write_group()
+    for t in threads:
+        t.join(30)
+    assert all(job.written and job.outbox_id and not job.sent for job in jobs)
+    assert _count(app, OutboxMessage) == 2
+
+
+def test_a_request_whose_group_could_not_send_sends_its_own(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatch = app.pipeline.dispatch
+    refused: list[int] = []
+
+    def once_refusing(messages: Any, **kw: Any) -> int:
+        if not refused:
+            refused.append(len(messages))
+            raise ConnectionError("the broker is not reachable")
+        return dispatch(messages, **kw)
+
+    monkeypatch.setattr(app.pipeline, "dispatch", once_refusing)
+    acc = file_submission(
+        app,
+        Incoming(
+            "cli",
+            Sender("jana@example.cz"),
+            IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+            idempotency_key="k",
+        ),
+    )
+    assert refused == [1] and not acc.sent
+    queue = app.pipeline.broker.queues[app.pipeline.actors["validate"].queue_name]
+    assert [Message.decode(m).args for m in list(queue.queue)] == [(acc.submission_id,)]
 
 
 def test_a_failed_group_leaves_each_submission_to_be_written_alone(app: App) -> None:

@@ -268,6 +268,72 @@ def test_validate_reads_the_store_when_the_carried_bytes_are_not_the_recorded_on
     assert _trail(app, acc.submission_id)[0] == "registered"
 
 
+def _drain(app: App, stage: str) -> list[Message[Any]]:
+    queue = app.pipeline.broker.queues[app.pipeline.actors[stage].queue_name]
+    out = []
+    while not queue.empty():
+        out.append(Message.decode(queue.get_nowait()))
+    return out
+
+
+def _ids(messages: list[Message[Any]]) -> list[str]:
+    """The submission ids the messages carry, in order (a batch's first, then its ``more``)."""
+    return [sid for m in messages for sid in [m.args[0], *(x[0] for x in m.kwargs.get("more", []))]]
+
+
+def test_messages_of_one_stage_are_sent_together_in_small_batches(app: App) -> None:
+    """Six validate messages go as two broker messages (4 + 2, see runner.BATCH), each with its
+    form; the worker runs each batch's submissions one after another and sends their receipt
+    messages together too."""
+    accs = [_file_acceptance(app, "obecne-podani") for _ in range(6)]
+    _drain(app, "validate")  # intake sent each alone; send them again, together
+    messages = [m for acc in accs for m in acc.outbox_ids]
+    forms = {acc.submission_id: acc.form_bytes for acc in accs if acc.form_bytes}
+    assert len(forms) == 6
+    assert app.pipeline.dispatch(messages, forms=forms) == 2
+    batches = _drain(app, "validate")
+    assert [1 + len(m.kwargs.get("more", [])) for m in batches] == [4, 2]
+    assert _ids(batches) == [acc.submission_id for acc in accs]
+    for m in batches:  # every form carried, as its own
+        carried = [m.kwargs["form"], *(x[1] for x in m.kwargs.get("more", []))]
+        assert [base64.b64decode(f) for f in carried] == [forms[i] for i in _ids([m])]
+    for m in batches:
+        app.pipeline.actors["validate"].fn(*m.args, **m.kwargs)
+    assert all(_trail(app, acc.submission_id)[0] == "registered" for acc in accs)
+    receipts = _drain(app, "receipt")
+    assert len(receipts) == 2 and sorted(_ids(receipts)) == sorted(a.submission_id for a in accs)
+
+
+def test_a_failure_in_a_batch_leaves_the_others_done_and_the_batch_retried(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podatelna.pipeline import runner
+
+    first, bad, last = (_file_acceptance(app, "obecne-podani").submission_id for _ in range(3))
+    _drain(app, "validate")
+    real = runner.RUNNERS["validate"]
+
+    def failing(application: App, sid: str) -> list[Any]:
+        if sid == bad:
+            raise RuntimeError("the database went away")
+        return real(application, sid)
+
+    monkeypatch.setitem(runner.RUNNERS, "validate", failing)
+    run = app.pipeline.actors["validate"].fn
+    with pytest.raises(RuntimeError, match="went away"):  # dramatiq retries the message
+        run(first, more=[[bad, ""], [last, ""]])
+    assert [_trail(app, s)[0] for s in (first, bad, last)] == [
+        "registered",
+        "received",
+        "registered",
+    ]
+    assert sorted(_ids(_drain(app, "receipt"))) == sorted([first, last])  # sent all the same
+    monkeypatch.undo()
+    run(first, more=[[bad, ""], [last, ""]])  # the retry: done ones do nothing again
+    assert _trail(app, bad)[0] == "registered"
+    assert _ids(_drain(app, "receipt")) == [bad]
+
+
 # -- registration at intake (broker.register_at_intake) ----------------------------------------
 
 
