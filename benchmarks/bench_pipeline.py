@@ -1,6 +1,7 @@
 """Submissions per second from intake to *registered*, next to the bare library calls.
 
     .venv/bin/python -m benchmarks.bench_pipeline [N] [--production | --production-only]
+        [--rounds=R]
 
 Embedded defaults (SQLite WAL, in-process broker, directory store) always; with
 ``--production`` also PostgreSQL + Redis + S3 (a SeaweedFS server is started for the run).
@@ -15,6 +16,9 @@ subject numbered, so each has bytes of its own. The bare run does, per submissio
 steps must at least do: one lxml parse + XSD validation, one object put and one INSERT, from 8
 threads, on the same bytes; in production also with the put the submissions bucket gets
 (versioned bucket, conditional write), to tell the storage policy's cost from the pipeline's.
+The bare runs are measured before the first mode and after each, and each mode's ratio is
+against the mean of the bare runs just before and just after it (this machine's speed drifts).
+With ``--rounds=R`` all that is repeated R times, and each mode's median ratio is printed too.
 All are printed with the ratio. Not part of the test suite.
 """
 
@@ -25,6 +29,7 @@ import io
 import json
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -233,7 +238,7 @@ def worker_process() -> None:
     app.close()
 
 
-def bare_rate(db_url: str, put, n: int) -> float:
+def bare_rate(db_url: str, put, n: int, *, label: str = "plain put") -> float:
     schema = etree.XMLSchema(etree.parse(str(schemas.catalogue()["obecne-podani"].xsd_path)))
     engine = create_engine(db_url)
     md = MetaData()
@@ -256,7 +261,7 @@ def bare_rate(db_url: str, put, n: int) -> float:
         with engine.begin() as c:
             c.execute(t.insert().values(id=uuid.uuid4().hex, sha=sha))
 
-    print("bare calls:", file=sys.stderr)
+    print(f"bare calls ({label}):", file=sys.stderr)
     cpu = CpuMeter(
         {
             "this process": lambda: [os.getpid()],
@@ -292,20 +297,80 @@ def fs_put(root: Path):
 MODES = (("registered at intake", True), ("stage by stage", False))
 
 
-def report(label: str, ours: float, bare: float) -> None:
+def report(label: str, ours: float, bare: list[float]) -> float:
+    """One line: the pipeline's rate, the bare calls' (the mean of the runs just before and just
+    after it) and their ratio, which it returns."""
+    ref = sum(bare) / len(bare)
+    runs = " / ".join(f"{b:.1f}" for b in bare)
     print(
-        f"{label:<46} pipeline {ours:8.1f}/s   bare calls {bare:8.1f}/s   "
-        f"overhead ratio {bare / ours:5.2f}x"
+        f"{label:<60} pipeline {ours:8.1f}/s   bare calls {ref:8.1f}/s ({runs})   "
+        f"overhead ratio {ref / ours:5.2f}x",
+        flush=True,
     )
+    return ref / ours
+
+
+def bracketed(
+    modes: tuple[tuple[str, bool], ...],
+    pipeline: Callable[[str, bool], float],
+    bares: dict[str, Callable[[], float]],
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Each kind of bare run before the first mode and after every mode, so that each mode is
+    compared with the bare calls measured just before and just after it: this machine's speed
+    drifts (by up to 2x within minutes), and a single bare run taken before or after all the
+    pipeline runs would carry that drift into the ratio. Returns the pipeline's rate by mode
+    and the bare rates by kind, in order of measurement."""
+    bare: dict[str, list[float]] = {kind: [] for kind in bares}
+
+    def measure_bare() -> None:
+        for kind, run in bares.items():
+            bare[kind].append(run())
+
+    measure_bare()
+    rates = {}
+    for mode, at_intake in modes:
+        rates[mode] = pipeline(mode, at_intake)
+        measure_bare()
+    return rates, bare
+
+
+def rounds_of(
+    label: str,
+    pipeline: Callable[[str, bool], float],
+    bares: dict[str, Callable[[], float]],
+    kind_labels: dict[str, str],
+    rounds: int,
+) -> None:
+    """``rounds`` bracketed rounds (see :func:`bracketed`), each reported as it ends; then, with
+    more than one, each mode's median rate and ratio over the rounds."""
+    rates: dict[str, list[float]] = {}
+    ratios: dict[str, list[float]] = {}
+    for r in range(rounds):
+        ours, bare = bracketed(MODES, pipeline, bares)
+        print(f"round {r + 1} of {rounds}:", flush=True)
+        for kind, runs in bare.items():
+            for i, (mode, rate) in enumerate(ours.items()):
+                name = f"{label}{mode}{kind_labels[kind]}"
+                ratios.setdefault(name, []).append(report(name, rate, runs[i : i + 2]))
+                rates.setdefault(name, []).append(rate)
+    if rounds > 1:
+        print(f"medians of {rounds} rounds:")
+        for name, values in ratios.items():
+            print(
+                f"{name:<60} pipeline {statistics.median(rates[name]):8.1f}/s   "
+                f"overhead ratio {statistics.median(values):5.2f}x "
+                f"(from {min(values):.2f}x to {max(values):.2f}x)"
+            )
 
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 500
+    rounds = int(next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--rounds=")), "1"))
     if "--production-only" not in sys.argv:
         with tempfile.TemporaryDirectory() as tmp:
-            rates = {}
-            for mode, at_intake in MODES:
+
+            def embedded(mode: str, at_intake: bool) -> float:
                 settings = load_settings(
                     environ={},
                     overrides={
@@ -314,12 +379,20 @@ def main() -> None:
                     },
                 )
                 app = App(settings)
-                rates[mode] = pipeline_rate(app, n)
-                app.close()
+                try:
+                    return pipeline_rate(app, n)
+                finally:
+                    app.close()
+
             (Path(tmp) / "bare").mkdir()
-            bare = bare_rate(f"sqlite:///{tmp}/bare.sqlite3", fs_put(Path(tmp) / "bare"), n)
-            for mode, ours in rates.items():
-                report(f"embedded, {mode}", ours, bare)
+            bare_put = fs_put(Path(tmp) / "bare")
+            rounds_of(
+                "embedded, ",
+                embedded,
+                {"plain": lambda: bare_rate(f"sqlite:///{tmp}/bare.sqlite3", bare_put, n)},
+                {"plain": ""},
+                rounds,
+            )
     if "--production" in sys.argv or "--production-only" in sys.argv:
         from minio import Minio
         from minio.versioningconfig import ENABLED, VersioningConfig
@@ -332,8 +405,8 @@ def main() -> None:
             server.start()
             try:
                 prefix = unique_prefix()
-                rates = {}
-                for mode, at_intake in MODES:
+
+                def production(mode: str, at_intake: bool) -> float:
                     overrides = {
                         "data_dir": f"{tmp}/var",
                         "database": {"url": pg},
@@ -346,10 +419,13 @@ def main() -> None:
                         "storage": server.storage_settings(prefix),
                     }
                     app = App(load_settings(environ={}, overrides=overrides))
-                    rates[mode] = pipeline_rate(
-                        app, n, overrides=overrides, processes=WORKER_PROCESSES
-                    )
-                    app.close()
+                    try:
+                        return pipeline_rate(
+                            app, n, overrides=overrides, processes=WORKER_PROCESSES
+                        )
+                    finally:
+                        app.close()
+
                 host = server.endpoint.split("://")[-1]
                 client = Minio(host, server.access_key, server.secret_key, secure=False)
                 bucket = f"{prefix}bare"
@@ -358,12 +434,9 @@ def main() -> None:
                 def put(name: str, data: bytes) -> None:
                     client.put_object(bucket, name, io.BytesIO(data), len(data))
 
-                bare = bare_rate(pg, put, n)
-                for mode, ours in rates.items():
-                    report(f"PG + Redis + S3, {mode}", ours, bare)
-                # the same, with the put the submissions bucket gets: versioned bucket,
-                # conditional write (If-None-Match), the SHA-256 in metadata (see storage/s3.py);
-                # the difference from the plain put is the storage policy's, not the pipeline's
+                # the put the submissions bucket gets: versioned bucket, conditional write
+                # (If-None-Match), the SHA-256 in metadata (see storage/s3.py); the difference
+                # from the plain put is the storage policy's, not the pipeline's
                 kept = f"{prefix}barev"
                 client.make_bucket(kept)
                 client.set_bucket_versioning(kept, VersioningConfig(ENABLED))
@@ -376,9 +449,16 @@ def main() -> None:
                     }
                     client._put_object(kept, f"sha256/{name[:2]}/{name}", data, headers)
 
-                bare_kept = bare_rate(pg, put_kept, n)
-                for mode, ours in rates.items():
-                    report(f"{mode} (bare: versioned put)", ours, bare_kept)
+                rounds_of(
+                    "PG + Redis + S3, ",
+                    production,
+                    {
+                        "plain": lambda: bare_rate(pg, put, n),
+                        "versioned": lambda: bare_rate(pg, put_kept, n, label="versioned put"),
+                    },
+                    {"plain": "", "versioned": " (bare: versioned put)"},
+                    rounds,
+                )
             finally:
                 server.stop()
 
