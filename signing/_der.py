@@ -10,6 +10,7 @@ through here; nothing parses untrusted input.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -46,7 +47,9 @@ def octets(value: bytes) -> bytes:
     return tlv(OCTET_STRING, value)
 
 
+@cache
 def oid(dotted: str) -> bytes:
+    """The DER of an OBJECT IDENTIFIER (cached: the writers use a few fixed ones)."""
     arcs = [int(a) for a in dotted.split(".")]
     body = bytearray([40 * arcs[0] + arcs[1]])
     for arc in arcs[2:]:
