@@ -28,7 +28,7 @@ from filing_registry import (
     SubmissionFile,
     verify_chain,
 )
-from intake import Incoming, IncomingFile, Sender
+from intake import Acceptance, Incoming, IncomingFile, Sender
 from intake.group_commit import GroupCommit, Job, write_group, writer_for
 from podatelna.app import App
 from podatelna.config import load_settings
@@ -65,6 +65,19 @@ def app(tmp_path: Path, pg_url: str) -> Iterator[App]:
     a.close()
 
 
+def _file(app: App, key: str) -> Acceptance:
+    """The sample form filed by one sender with ``key``."""
+    return file_submission(
+        app,
+        Incoming(
+            "cli",
+            Sender("jana@example.cz"),
+            IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
+            idempotency_key=key,
+        ),
+    )
+
+
 def _count(app: App, model: Any) -> int:
     with app.sessions() as s:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
@@ -94,15 +107,7 @@ def _file_concurrently(app: App, at_intake: bool) -> None:
             # each thread files its own keys, and every thread files the shared ones too
             keys = [f"own-{n}-{i}"] + ([f"shared-{i}"] if i < shared_keys else [])
             for key in keys:
-                got = file_submission(
-                    app,
-                    Incoming(
-                        "cli",
-                        Sender("jana@example.cz"),
-                        IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
-                        idempotency_key=key,
-                    ),
-                )
+                got = _file(app, key)
                 with lock:
                     answers.append((key, got.submission_id, got.created))
 
@@ -283,15 +288,7 @@ def test_a_request_whose_group_could_not_send_sends_its_own(
         return dispatch(messages, **kw)
 
     monkeypatch.setattr(app.pipeline, "dispatch", once_refusing)
-    acc = file_submission(
-        app,
-        Incoming(
-            "cli",
-            Sender("jana@example.cz"),
-            IncomingFile("form.xml", io.BytesIO(FORM), role="form"),
-            idempotency_key="k",
-        ),
-    )
+    acc = _file(app, "k")
     assert refused == [1] and not acc.sent
     queue = app.pipeline.broker.queues[app.pipeline.actors["validate"].queue_name]
     assert [Message.decode(m).args for m in list(queue.queue)] == [(acc.submission_id,)]
