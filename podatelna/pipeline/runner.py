@@ -1,12 +1,12 @@
 """Wiring of the stages to dramatiq: actors, dispatch of outbox messages, workers, sweeper.
 
 Stage messages carry a submission id, or several (the messages of one stage sent together, up
-to :data:`BATCH`; the worker runs them one after another), and a *validate* message from intake
-the small forms' bytes, checked against their recorded SHA-256 before use. A stage commits its
-result together with the next stage's outbox row; :meth:`Pipeline.dispatch` then sends the
-message, and the consuming stage marks the row delivered. A message lost between commit and
-send stays unmarked in the outbox and the sweeper sends it; a submission that sits in a
-non-final state past the lease is sent again. Stages are idempotent, so duplicates are
+to :data:`BATCH`; the worker runs them one after another); a *validate* message from intake
+also carries the small forms' bytes, checked against their recorded SHA-256 before use. A stage
+commits its result together with the next stage's outbox row; :meth:`Pipeline.dispatch` then
+sends the message, and the consuming stage marks the row delivered. A message lost between
+commit and send stays unmarked in the outbox and the sweeper sends it; a submission that sits
+in a non-final state past the lease is sent again. Stages are idempotent, so duplicates are
 harmless.
 """
 
@@ -72,7 +72,13 @@ class Pipeline:
                 except Exception as exc:
                     if len(batch) == 1:
                         raise
-                    log.warning("stage %s failed for %s (batch of %d)", stage, sid, len(batch))
+                    log.warning(
+                        "stage %s failed for %s (batch of %d)",
+                        stage,
+                        sid,
+                        len(batch),
+                        exc_info=True,
+                    )
                     failure = failure or exc
             if following:
                 self.dispatch(following)
