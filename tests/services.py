@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import uuid
 
 import pytest
 
@@ -40,6 +41,17 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 def require_port(name: str, host: str, port: int) -> None:
     if not port_open(host, port):
         missing(f"{name} on {host}:{port}")
+
+
+def real_broker(kind: str) -> dict[str, str]:
+    """The ``broker`` settings for the real ``kind`` server ("redis" or "rabbitmq"), with a
+    namespace of the test's own; skips (fails in CI) where that server is not running."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    if kind == "redis":
+        require_port("Redis", "127.0.0.1", 6379)
+        return {"kind": "redis", "url": REDIS_URL, "namespace": namespace}
+    require_port("RabbitMQ", "127.0.0.1", 5672)
+    return {"kind": "rabbitmq", "url": RABBITMQ_URL, "namespace": namespace}
 
 
 def require_tool(name: str) -> str:

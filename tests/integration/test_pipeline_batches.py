@@ -19,7 +19,7 @@ from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.pipeline.stages import Next
 from podatelna.service import file_submission
-from tests.services import RABBITMQ_URL, REDIS_URL, require_port
+from tests.services import real_broker
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +28,13 @@ pytestmark = pytest.mark.integration
 def app(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> Iterator[App]:
     """PostgreSQL and a real broker, every submission stage by stage (so that the validate
     messages carry the forms), no workers yet."""
-    ns = f"t{uuid.uuid4().hex[:8]}"
-    if request.param == "redis":
-        require_port("Redis", "127.0.0.1", 6379)
-        broker = {"kind": "redis", "url": REDIS_URL, "namespace": ns}
-    else:
-        require_port("RabbitMQ", "127.0.0.1", 5672)
-        broker = {"kind": "rabbitmq", "url": RABBITMQ_URL, "namespace": ns}
     a = App(
         load_settings(
             environ={},
             overrides={
                 "data_dir": str(tmp_path / "var"),
                 "database": {"url": pg_url},
-                "broker": {**broker, "register_at_intake": False},
+                "broker": {**real_broker(request.param), "register_at_intake": False},
             },
         )
     )

@@ -7,7 +7,6 @@ components (PostgreSQL, Redis or RabbitMQ, S3 on a real SeaweedFS server).
 from __future__ import annotations
 
 import tomllib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from podatelna.app import App
 from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.web.api import create_api
-from tests.services import RABBITMQ_URL, REDIS_URL, require_port, require_tool
+from tests.services import real_broker, require_tool
 from tests.users import bearer, sign_in
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -48,17 +47,10 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Tes
         server = request.getfixturevalue("s3_server")
         from tests.s3server import unique_prefix
 
-        ns = f"t{uuid.uuid4().hex[:8]}"
-        if "redis" in request.param:
-            require_port("Redis", "127.0.0.1", 6379)
-            broker = {"kind": "redis", "url": REDIS_URL, "namespace": ns}
-        else:
-            require_port("RabbitMQ", "127.0.0.1", 5672)
-            broker = {"kind": "rabbitmq", "url": RABBITMQ_URL, "namespace": ns}
         settings = _settings(
             tmp_path,
             database={"url": pg_url},
-            broker=broker,
+            broker=real_broker(request.param.split("-")[1]),
             storage=server.storage_settings(unique_prefix()),
         )
     app = App(settings)
