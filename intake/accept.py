@@ -41,7 +41,7 @@ from filing_registry import (
     insert_events,
 )
 from intake.errors import BadRequest
-from intake.group_commit import Job, writer_for
+from intake.group_commit import Job, record_settled, writer_for
 from intake.limits import Budget, IntakeLimits
 
 _SUBMISSIONS: Table = Submission.__table__  # type: ignore[assignment]
@@ -282,7 +282,8 @@ def accept(
         "channel_data": incoming.channel_data,
     }
     act = _received_act(incoming, sub_id, rows, payload_sha256, now)
-    settled = settle(Draft(row, rows, kept.value())) if settle is not None else None
+    kept_form = kept.value()
+    settled = settle(Draft(row, rows, kept_form)) if settle is not None else None
     if settled is not None:
         row = {**row, **settled.values, "state": settled.state}
         rows = [
@@ -295,7 +296,7 @@ def accept(
     # commit this waits for) inserts nothing and gets the earlier submission.
     outbox_id: int | None = None
     sent = False
-    form = kept.value() if settled is None else None
+    form = kept_form if settled is None else None
     try:
         if engine.dialect.name == "postgresql":  # with the submissions arriving at once
             lines = _lines(incoming, sub_id, settled)
@@ -309,10 +310,7 @@ def accept(
                     outbox_id = _record(
                         conn, sub_id, rows, _lines(incoming, sub_id, settled), now, first_stage
                     )
-                    pending: list[Pending] = []
-                    if settled is not None:
-                        settled.prepare(conn, [settled])
-                    acts = [act, *(settled.record(conn, pending) if settled else ())]
+                    acts, pending = record_settled(conn, [(act, settled)])
                     # last, and the commit with it: the chain head stays locked to the commit
                     append_and_commit(conn, acts, first=pending, entries=False)
     except IntegrityError:

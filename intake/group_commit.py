@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 
-from filing_registry import Act, Pending, append_and_commit
+from filing_registry import Act, Executor, Pending, append_and_commit
 
 if TYPE_CHECKING:
     from intake.accept import Send, Settled
@@ -188,17 +188,39 @@ RETURNING submission_id, id
 )
 
 
+def record_settled(
+    executor: Executor, new: Sequence[tuple[Act, Settled | None]]
+) -> tuple[list[Act], list[Pending]]:
+    """What the settle hooks did for the new submissions of a transaction, written after their
+    rows: the settled ones prepare together (e.g. their reference numbers, in order, in one
+    statement), then each records (e.g. its journal entry). Returns the audit entries (each
+    submission's own, then its hook's) and the statements to send with the commit."""
+    settled = [s for _act, s in new if s is not None]
+    if settled:
+        settled[0].prepare(executor, settled)
+    acts: list[Act] = []
+    pending: list[Pending] = []
+    for act, s in new:
+        acts.append(act)
+        if s is not None:
+            acts.extend(s.record(executor, pending))
+    return acts, pending
+
+
 def send_group(group: Sequence[Job]) -> None:
     """Send the first messages of the new submissions of a durable ``group``: one call per
     ``send`` (all of a process's requests normally share one). A failure is logged and leaves
     those jobs unsent, for their requests to send themselves."""
-    batches: dict[Send, list[Job]] = {}
+    batches: dict[Send, tuple[list[Job], list[tuple[int, str, str]], dict[str, bytes]]] = {}
     for job in group:
-        if job.send is not None and job.outbox_id is not None:
-            batches.setdefault(job.send, []).append(job)
-    for send, jobs in batches.items():
-        messages = [(int(job.outbox_id or 0), job.stage, job.row["id"]) for job in jobs]
-        forms = {job.row["id"]: job.form for job in jobs if job.form is not None}
+        if job.send is None or job.outbox_id is None:
+            continue
+        jobs, messages, forms = batches.setdefault(job.send, ([], [], {}))
+        jobs.append(job)
+        messages.append((job.outbox_id, job.stage, job.row["id"]))
+        if job.form is not None:
+            forms[job.row["id"]] = job.form
+    for send, (jobs, messages, forms) in batches.items():
         try:
             send(messages, forms)
         except Exception:  # noqa: BLE001 - each request then sends its own
@@ -243,16 +265,8 @@ def write_group(
     with engine.begin() as conn:
         params = {"subs": json.dumps(subs), "files": json.dumps(files), "lines": json.dumps(lines)}
         inserted: dict[str, int] = {r[0]: r[1] for r in conn.execute(_INSERT_GROUP, params)}
-        acts: list[Act] = []
-        pending: list[Pending] = []
-        new = [job for job in group if job.row["id"] in inserted]
-        settled = [job.settled for job in new if job.settled is not None]
-        if settled:  # e.g. their reference numbers, in group order, in one statement
-            settled[0].prepare(conn, settled)
-        for job in new:
-            acts.append(job.act)
-            if job.settled is not None:  # e.g. its journal entry
-                acts.extend(job.settled.record(conn, pending))
+        new = [(job.act, job.settled) for job in group if job.row["id"] in inserted]
+        acts, pending = record_settled(conn, new)
         if acts:  # last, and the commit with it: the chain head stays locked until the commit
             append_and_commit(conn, acts, first=pending, entries=False, committed=committed)
     out: dict[int, int | None] = {}
