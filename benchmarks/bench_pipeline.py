@@ -37,6 +37,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -238,8 +239,14 @@ def worker_process() -> None:
     app.close()
 
 
+@cache
+def bare_schema() -> etree.XMLSchema:
+    """The sample form's XSD, compiled once for all the bare runs."""
+    return etree.XMLSchema(etree.parse(str(schemas.catalogue()["obecne-podani"].xsd_path)))
+
+
 def bare_rate(db_url: str, put, n: int, *, label: str = "plain put") -> float:
-    schema = etree.XMLSchema(etree.parse(str(schemas.catalogue()["obecne-podani"].xsd_path)))
+    schema = bare_schema()
     engine = create_engine(db_url)
     md = MetaData()
     t = Table(
@@ -275,12 +282,11 @@ def bare_rate(db_url: str, put, n: int, *, label: str = "plain put") -> float:
     elapsed = time.perf_counter() - start
     cpu.report(n)
     md.drop_all(engine)
+    engine.dispose()  # the bare runs repeat (see bracketed): no pool left open behind each
     return n / elapsed
 
 
 def fs_put(root: Path):
-    import os
-
     def put(name: str, data: bytes) -> None:
         p = root / name
         with open(p, "wb") as f:
@@ -311,7 +317,6 @@ def report(label: str, ours: float, bare: list[float]) -> float:
 
 
 def bracketed(
-    modes: tuple[tuple[str, bool], ...],
     pipeline: Callable[[str, bool], float],
     bares: dict[str, Callable[[], float]],
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -328,7 +333,7 @@ def bracketed(
 
     measure_bare()
     rates = {}
-    for mode, at_intake in modes:
+    for mode, at_intake in MODES:
         rates[mode] = pipeline(mode, at_intake)
         measure_bare()
     return rates, bare
@@ -346,7 +351,7 @@ def rounds_of(
     rates: dict[str, list[float]] = {}
     ratios: dict[str, list[float]] = {}
     for r in range(rounds):
-        ours, bare = bracketed(MODES, pipeline, bares)
+        ours, bare = bracketed(pipeline, bares)
         print(f"round {r + 1} of {rounds}:", flush=True)
         for kind, runs in bare.items():
             for i, (mode, rate) in enumerate(ours.items()):
