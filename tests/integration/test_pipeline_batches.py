@@ -19,7 +19,7 @@ from podatelna.config import load_settings
 from podatelna.pipeline.runner import wait_for
 from podatelna.pipeline.stages import Next
 from podatelna.service import file_submission
-from tests.services import real_broker
+from tests.services import drop_redis_namespace, real_broker
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +28,14 @@ pytestmark = pytest.mark.integration
 def app(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> Iterator[App]:
     """PostgreSQL and a real broker, every submission stage by stage (so that the validate
     messages carry the forms), no workers yet."""
+    broker = real_broker(request.param)
     a = App(
         load_settings(
             environ={},
             overrides={
                 "data_dir": str(tmp_path / "var"),
                 "database": {"url": pg_url},
-                "broker": {**real_broker(request.param), "register_at_intake": False},
+                "broker": {**broker, "register_at_intake": False},
             },
         )
     )
@@ -42,6 +43,8 @@ def app(request: pytest.FixtureRequest, tmp_path: Path, pg_url: str) -> Iterator
     a.ensure_buckets()
     yield a
     a.close()
+    if request.param == "redis":  # the shared Redis keeps nothing of this test's queues
+        drop_redis_namespace(broker["namespace"])
 
 
 def test_batched_messages_take_every_submission_to_its_end(
